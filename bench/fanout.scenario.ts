@@ -1,0 +1,110 @@
+/**
+ * Scenario 1: raw bytes, at-most-once, fanned out to two queue groups ('a' and 'b') on one connection.
+ * Library: pubsub.publish / pubsub.subscribe. Raw: nc.publish / nc.subscribe({ queue }).
+ * Measured from the first publish until both groups received all N (or delivery stalled: then the
+ * delivered count is reported, since core NATS may drop messages for a slow consumer).
+ */
+import { connect } from '@nats-io/transport-node';
+import { createPubSub } from './deps';
+import { now, rate, sleep, waitUntil, yieldToLoop, type Figure } from './harness';
+
+export const MESSAGE_SIZE = 256;
+/** Publishes between two turns of the event loop, so the sockets are read while publishing. */
+const BATCH = 1_000;
+
+type Publish = (data: Uint8Array) => void | Promise<unknown>;
+
+interface Groups {
+  delivered: { a: number; b: number };
+  ready: { a: boolean; b: boolean };
+  lastAt: number;
+}
+
+function groups(): Groups {
+  return { delivered: { a: 0, b: 0 }, ready: { a: false, b: false }, lastAt: 0 };
+}
+
+/** What every handler does: a short probe marks the group subscribed, a full message is counted. */
+function receive(state: Groups, group: 'a' | 'b', data: Uint8Array): void {
+  if (data.length !== MESSAGE_SIZE) {
+    state.ready[group] = true;
+    return;
+  }
+  state.delivered[group]++;
+  state.lastAt = now();
+}
+
+async function measure(n: number, publish: Publish, state: Groups): Promise<Figure> {
+  // Both subscriptions are live at the server once a probe reached each group.
+  const subscribed = await waitUntil(
+    () => state.ready.a && state.ready.b,
+    () => 0,
+    { stallMs: 10_000, pollMs: 20 },
+  );
+  if (!subscribed) throw new Error('subscriptions never became ready');
+  await sleep(50); // let further probes drain
+
+  const data = new Uint8Array(MESSAGE_SIZE).fill(0x61);
+  const start = now();
+  for (let i = 0; i < n; i++) {
+    const pending = publish(data);
+    if (pending) await pending;
+    if ((i + 1) % BATCH === 0) await yieldToLoop();
+  }
+  const complete = await waitUntil(
+    () => state.delivered.a >= n && state.delivered.b >= n,
+    () => state.delivered.a + state.delivered.b,
+  );
+  const delivered = Math.min(state.delivered.a, state.delivered.b);
+  return {
+    value: rate(delivered, state.lastAt - start),
+    note: complete ? undefined : `delivered a=${state.delivered.a} b=${state.delivered.b} of ${n}`,
+  };
+}
+
+/** Sends probes every 20 ms until both groups saw one (subscriptions are registered asynchronously). */
+function probeUntilReady(state: Groups, publish: Publish): () => void {
+  const timer = setInterval(() => {
+    if (state.ready.a && state.ready.b) clearInterval(timer);
+    else void publish(new Uint8Array(1));
+  }, 20);
+  return () => clearInterval(timer);
+}
+
+export async function libraryFanout(url: string, n: number, subject: string): Promise<Figure> {
+  const pubsub = await createPubSub({ service: 'bench-fanout', natsAddr: url });
+  try {
+    const state = groups();
+    for (const group of ['a', 'b'] as const) {
+      await pubsub.subscribe(subject, async (message) => receive(state, group, message.data), { group });
+    }
+    const publish: Publish = (data) => pubsub.publish(subject, data);
+    const stop = probeUntilReady(state, publish);
+    try {
+      return await measure(n, publish, state);
+    } finally {
+      stop();
+    }
+  } finally {
+    await pubsub.close();
+  }
+}
+
+export async function rawFanout(url: string, n: number, subject: string): Promise<Figure> {
+  const nc = await connect({ servers: url, name: 'bench-fanout-raw' });
+  try {
+    const state = groups();
+    for (const group of ['a', 'b'] as const) {
+      nc.subscribe(subject, { queue: group, callback: (error, message) => error || receive(state, group, message.data) });
+    }
+    const publish: Publish = (data) => nc.publish(subject, data);
+    const stop = probeUntilReady(state, publish);
+    try {
+      return await measure(n, publish, state);
+    } finally {
+      stop();
+    }
+  } finally {
+    await nc.drain();
+  }
+}

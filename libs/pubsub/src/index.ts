@@ -1,0 +1,16 @@
+export { PubSub, type Logger, type PubSubOptions, type PublishOptions, type SubscribeOptions, type RequestOptions } from './lib/pubsub';
+export { createPubSub, type CreatePubSubOptions } from './lib/create-pubsub';
+export type { Delivery, Envelope, Headers, Message, MessageHandler } from './lib/message';
+export { CE } from './lib/cloudevents';
+export { currentContext, runInContext, type MessageContext } from './lib/context';
+export { defineEvent, dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './lib/event-definition';
+export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError } from './lib/errors';
+export { correlation, duplicator, timeout, applyMiddlewares, type Middleware } from './lib/middleware';
+export { DEFAULT_RETRY, type RetryPolicy } from './lib/retry';
+export { TrackingEventSchema, TRACKING_PREFIX, type TrackingEvent, type TrackingEventInput } from './lib/tracking-event';
+export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
+export type { Transport, Subscription, ConsumerSpec, Processor, Outcome, Delivered, Responder } from './lib/transport';
+export { NatsTransport, DEFAULT_NATS_ADDR, type NatsTransportOptions } from './lib/nats/nats.transport';
+export type { StreamSpec } from './lib/nats/streams';
+export { MemoryBroker, MemoryTransport } from './lib/memory/memory.transport';
+export * from './lib/nest';

@@ -1,0 +1,32 @@
+import { NatsTransport, DEFAULT_NATS_ADDR } from './nats/nats.transport';
+import type { StreamSpec } from './nats/streams';
+import { PubSub, type PubSubOptions } from './pubsub';
+import { DEAD_LETTER_PREFIX } from './dead-letter';
+import { TRACKING_PREFIX } from './tracking-event';
+
+export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
+  /** NATS server URL(s); default `NATS_ADDR` from the environment, then `nats://127.0.0.1:4222`. */
+  natsAddr?: string;
+  /** The streams of this service's at-least-once events (the catalog's), besides the library's own. */
+  streams?: readonly StreamSpec[];
+  publishTimeoutMs?: number;
+}
+
+/** The library's own streams: tracking events and dead letters. */
+export const LIBRARY_STREAMS: readonly StreamSpec[] = [
+  { name: 'TRACKING', subjects: [`${TRACKING_PREFIX}.>`] },
+  { name: 'DEAD_LETTER', subjects: [`${DEAD_LETTER_PREFIX}.>`], maxAgeMs: 30 * 24 * 60 * 60 * 1000 },
+];
+
+/** Connects to NATS (`NATS_ADDR`), creates or extends the streams, and returns a ready PubSub. */
+export async function createPubSub(options: CreatePubSubOptions): Promise<PubSub> {
+  const { natsAddr, streams = [], publishTimeoutMs, ...rest } = options;
+  const transport = await NatsTransport.connect({
+    servers: natsAddr ?? process.env['NATS_ADDR'] ?? DEFAULT_NATS_ADDR,
+    name: options.service,
+    streams: [...LIBRARY_STREAMS, ...streams],
+    publishTimeoutMs,
+    logger: rest.logger ?? console,
+  });
+  return new PubSub({ ...rest, transport });
+}

@@ -1,0 +1,40 @@
+/** A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. */
+export class Limiter {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly running = new Set<Promise<unknown>>();
+
+  constructor(private readonly limit: number) {}
+
+  /** Resolves when a slot is free, taking it. */
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Runs `task` when a slot is free; the promise settles with the task. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const promise = this.acquire()
+      .then(task)
+      .finally(() => {
+        this.release();
+        this.running.delete(promise);
+      });
+    this.running.add(promise);
+    return promise;
+  }
+
+  /** Waits until every task started or queued through `run` has settled. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}

@@ -1,0 +1,39 @@
+import { runInContext } from './context';
+import type { MessageHandler } from './message';
+
+/** Watermill-style: a plain function that wraps a handler in another handler. */
+export type Middleware = (next: MessageHandler) => MessageHandler;
+
+export function applyMiddlewares(handler: MessageHandler, middlewares: readonly Middleware[]): MessageHandler {
+  // The first middleware is the outermost: it sees the message first.
+  return middlewares.reduceRight((next, middleware) => middleware(next), handler);
+}
+
+/** Everything the handler publishes carries the message's correlation id and idempotency key. */
+export const correlation = (): Middleware => (next) => (message) =>
+  runInContext(
+    {
+      correlationId: message.correlationId ?? message.id,
+      idempotencyKey: message.idempotencyKey,
+      causationId: message.id,
+    },
+    () => next(message),
+  );
+
+/** Delivers every message twice: a test of idempotency, since at-least-once delivery will do it in production. */
+export const duplicator = (): Middleware => (next) => async (message) => {
+  await next(message);
+  await next(message);
+};
+
+/** Fails a handler that runs longer than `ms`, so a hung handler is retried instead of holding its slot forever. */
+export const timeout =
+  (ms: number): Middleware =>
+  (next) =>
+  (message) => {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`handler timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([next(message), expired]).finally(() => clearTimeout(timer));
+  };

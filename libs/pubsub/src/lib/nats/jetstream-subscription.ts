@@ -1,0 +1,82 @@
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { Limiter } from '../limiter';
+import type { ConsumerSpec, Outcome, Processor, Subscription } from '../transport';
+import { fromNatsHeaders } from './headers';
+
+/**
+ * How long a pull request lives. The server keeps sending to a pull request until it expires, even
+ * after the subscriber stopped listening; messages handed back at close are delayed this long so
+ * they are not sent to our dead pull but to a live subscriber.
+ */
+const PULL_EXPIRES_MS = 5_000;
+
+/**
+ * Pulls from a durable consumer and settles every message after the library processed it:
+ * ack, nak with a delay (the backoff), or term once it is in the dead letters.
+ */
+export class JetStreamSubscription implements Subscription {
+  private messages?: ConsumerMessages;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private readonly limiter: Limiter;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly spec: ConsumerSpec,
+    private readonly processor: Processor,
+  ) {
+    this.limiter = new Limiter(spec.concurrency);
+  }
+
+  get subject(): string {
+    return this.spec.subject;
+  }
+
+  get group(): string {
+    return this.spec.group;
+  }
+
+  async start(): Promise<this> {
+    // A small buffer per subscriber keeps the work spread across a group's instances.
+    const messages = await this.consumer.consume({ max_messages: Math.max(8, this.spec.concurrency * 2), expires: PULL_EXPIRES_MS });
+    this.messages = messages;
+    this.loop = (async () => {
+      for await (const message of messages) {
+        await this.limiter.acquire();
+        if (this.stopping) {
+          // Pulled but not started: hand it back sooner than the ack wait would.
+          this.limiter.release();
+          message.nak(PULL_EXPIRES_MS);
+          continue;
+        }
+        void this.handle(message).finally(() => this.limiter.release());
+      }
+    })();
+    return this;
+  }
+
+  private async handle(message: JsMsg): Promise<void> {
+    let outcome: Outcome;
+    try {
+      outcome = await this.processor({
+        subject: message.subject,
+        data: message.data,
+        headers: fromNatsHeaders(message.headers),
+        attempt: message.info.deliveryCount,
+      });
+    } catch {
+      outcome = { kind: 'retry', delayMs: 1_000 };
+    }
+    if (outcome.kind === 'ack') message.ack();
+    else if (outcome.kind === 'retry') message.nak(outcome.delayMs);
+    else message.term();
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.messages?.close();
+    await this.loop;
+    // Every handler that started holds a slot: taking all of them means all have finished.
+    for (let i = 0; i < this.spec.concurrency; i++) await this.limiter.acquire();
+  }
+}

@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import { CE, cloudEventHeaders } from './cloudevents';
+import { currentContext, runInContext } from './context';
+import { deadLetterEnvelope } from './dead-letter';
+import { InvalidPayloadError, PermanentError, RemoteError, toRemoteError } from './errors';
+import { dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
+import type { Delivery, Envelope, Headers, Message, MessageHandler } from './message';
+import { applyMiddlewares, correlation, type Middleware } from './middleware';
+import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry';
+import { assertGroup, assertSubject } from './subject';
+import {
+  TRACKING_PREFIX,
+  TrackingEventDefinition,
+  type TrackingEvent,
+  type TrackingEventInput,
+} from './tracking-event';
+import { ACK, TERM, type Outcome, type Processor, type Subscription, type Transport } from './transport';
+
+export interface Logger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface PubSubOptions {
+  /** The service's name: the CloudEvents source, the NATS connection name and the default consumer group. */
+  service: string;
+  transport: Transport;
+  /** Wrap every handler, outermost first, after the built-in correlation middleware. */
+  middlewares?: Middleware[];
+  /** Default retry policy of at-least-once subscriptions. */
+  retry?: Partial<RetryPolicy>;
+  logger?: Logger;
+}
+
+export interface PublishOptions {
+  /** Default at-most-once for raw bytes; typed events use their definition's. */
+  delivery?: Delivery;
+  headers?: Headers;
+  /** The CloudEvents id; also the de-duplication id in JetStream. Generated when absent. */
+  id?: string;
+  /** The CloudEvents type; the subject when absent. */
+  type?: string;
+  contentType?: string;
+  correlationId?: string;
+  idempotencyKey?: string;
+}
+
+export interface SubscribeOptions {
+  /** Every group gets every message; inside a group each goes to one subscriber. Default: the service name. */
+  group?: string;
+  delivery?: Delivery;
+  /** Messages handled at once by this subscriber (default 1: in order). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** at-least-once: where a brand-new group starts (default `all`: nothing published before it is missed). */
+  from?: 'all' | 'new';
+  /** at-least-once: after this long without a settle the broker redelivers (default 30 s). */
+  ackWaitMs?: number;
+  /** Wrap this handler only, inside the PubSub-wide middlewares. */
+  middlewares?: Middleware[];
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  headers?: Headers;
+}
+
+const REPLY_STATUS = 'reply-status';
+const REPLY_ERROR = 'reply-error';
+const JSON_TYPE = 'application/json';
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * The one way services reach the broker: raw bytes (publish/subscribe), tracking events
+ * (publishEvent/subscribeEvent), typed domain events (emit/on) and request/reply.
+ */
+export class PubSub {
+  readonly service: string;
+  private readonly transport: Transport;
+  private readonly middlewares: Middleware[];
+  private readonly retry: RetryPolicy;
+  private readonly logger: Logger;
+  private readonly subscriptions = new Set<Subscription>();
+  private closing?: Promise<void>;
+
+  constructor(options: PubSubOptions) {
+    this.service = options.service;
+    this.transport = options.transport;
+    this.middlewares = [correlation(), ...(options.middlewares ?? [])];
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.logger = options.logger ?? console;
+  }
+
+  // --- Mode 1: raw bytes -------------------------------------------------------------------
+
+  async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<string> {
+    assertSubject(subject);
+    this.assertOpen();
+    const context = currentContext();
+    const headers = cloudEventHeaders(
+      {
+        id: options.id,
+        type: options.type ?? subject,
+        source: this.service,
+        contentType: options.contentType ?? 'application/octet-stream',
+        correlationId: options.correlationId ?? context?.correlationId,
+        causationId: context?.causationId,
+        idempotencyKey: options.idempotencyKey ?? context?.idempotencyKey,
+      },
+      options.headers,
+    );
+    await this.transport.publish({ subject, data, headers }, options.delivery ?? 'at-most-once');
+    return headers[CE.id];
+  }
+
+  async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    assertSubject(subject, { wildcards: true });
+    this.assertOpen();
+    const group = options.group ?? this.service;
+    assertGroup(group);
+    const delivery = options.delivery ?? 'at-most-once';
+    const wrapped = applyMiddlewares(handler, [...this.middlewares, ...(options.middlewares ?? [])]);
+    const retry = { ...this.retry, ...options.retry };
+    const subscription = await this.transport.subscribe(
+      {
+        subject,
+        group,
+        delivery,
+        concurrency: options.concurrency ?? 1,
+        from: options.from ?? 'all',
+        ackWaitMs: options.ackWaitMs ?? 30_000,
+      },
+      this.processor(group, delivery, retry, wrapped),
+    );
+    return this.track(subscription);
+  }
+
+  // --- Mode 2: tracking events -------------------------------------------------------------
+
+  /** Publishes on `tracking.<name>`; fills in id, source, count 1, timestamp and labels. */
+  async publishEvent(input: TrackingEventInput, options: Pick<PublishOptions, 'delivery'> = {}): Promise<TrackingEvent> {
+    const event = parsePayload(TrackingEventDefinition, {
+      id: input.id ?? randomUUID(),
+      name: input.name,
+      source: this.service,
+      count: input.count ?? 1,
+      timestamp: input.timestamp ?? new Date().toISOString(),
+      labels: input.labels ?? {},
+    });
+    await this.publishJson(`${TRACKING_PREFIX}.${event.name}`, event, TrackingEventDefinition, {
+      id: event.id,
+      delivery: options.delivery,
+    });
+    return event;
+  }
+
+  /** `pattern` is relative to `tracking.`: `email.sent`, `deployment.*`, `>` for all. */
+  subscribeEvent(
+    pattern: string,
+    handler: (event: TrackingEvent, message: Message) => Promise<void> | void,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    return this.subscribeJson(`${TRACKING_PREFIX}.${pattern}`, TrackingEventDefinition, handler, options);
+  }
+
+  // --- Typed domain events -----------------------------------------------------------------
+
+  /** Validates `payload` against the definition (throws InvalidPayloadError) and publishes it. */
+  async emit<D extends EventDefinition>(
+    definition: D,
+    payload: PayloadOf<D>,
+    options: Omit<PublishOptions, 'delivery' | 'type' | 'contentType'> = {},
+  ): Promise<string> {
+    return this.publishJson(definition.subject, parsePayload(definition, payload), definition, options);
+  }
+
+  /** Handles a typed event; a payload that breaks the schema goes to the dead letters, never to `handler`. */
+  on<D extends EventDefinition>(
+    definition: D,
+    handler: (payload: PayloadOf<D>, message: Message) => Promise<void> | void,
+    options: Omit<SubscribeOptions, 'delivery'> = {},
+  ): Promise<Subscription> {
+    return this.subscribeJson(definition.subject, definition, handler, options);
+  }
+
+  // --- Request/reply -----------------------------------------------------------------------
+
+  /** Sends a JSON request and returns the JSON reply; an error thrown by the responder is rethrown as RemoteError. */
+  async request<T = unknown>(subject: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
+    assertSubject(subject);
+    this.assertOpen();
+    const context = currentContext();
+    const headers = cloudEventHeaders(
+      {
+        type: subject,
+        source: this.service,
+        contentType: JSON_TYPE,
+        correlationId: context?.correlationId,
+        causationId: context?.causationId,
+        idempotencyKey: context?.idempotencyKey,
+      },
+      options.headers,
+    );
+    const reply = await this.transport.request({ subject, data: encodeJson(payload), headers }, options.timeoutMs ?? 5_000);
+    const body = reply.data.length ? JSON.parse(decoder.decode(reply.data)) : undefined;
+    const status = reply.headers[REPLY_STATUS];
+    if (status) throw new RemoteError(Number(status), String(body?.message ?? 'error'), reply.headers[REPLY_ERROR]);
+    return body as T;
+  }
+
+  /** Answers requests on `subject`; replicas in one group share them. Thrown errors keep their status. */
+  async reply(
+    subject: string,
+    handler: (payload: unknown, message: Message) => Promise<unknown> | unknown,
+    options: Pick<SubscribeOptions, 'group'> = {},
+  ): Promise<Subscription> {
+    assertSubject(subject, { wildcards: true });
+    this.assertOpen();
+    const group = options.group ?? this.service;
+    assertGroup(group);
+    const subscription = await this.transport.respond(subject, group, async (request): Promise<Omit<Envelope, 'subject'>> => {
+      const message = toMessage({ ...request, attempt: 1 }, group);
+      try {
+        const payload = request.data.length ? JSON.parse(decoder.decode(request.data)) : undefined;
+        const result = await runInContext(
+          { correlationId: message.correlationId ?? message.id, idempotencyKey: message.idempotencyKey, causationId: message.id },
+          () => handler(payload, message),
+        );
+        return { data: encodeJson(result ?? null), headers: { [CE.contentType]: JSON_TYPE } };
+      } catch (error) {
+        const remote = error instanceof SyntaxError ? new RemoteError(400, 'request body is not JSON', 'BadRequest') : toRemoteError(error);
+        if (remote.statusCode >= 500) this.logger.error(`reply on ${subject} failed: ${describe(error)}`);
+        return {
+          data: encodeJson({ statusCode: remote.statusCode, message: remote.message }),
+          headers: { [CE.contentType]: JSON_TYPE, [REPLY_STATUS]: String(remote.statusCode), [REPLY_ERROR]: remote.errorName },
+        };
+      }
+    });
+    return this.track(subscription);
+  }
+
+  /** Stops every subscription (waiting for handlers in flight), then flushes and disconnects. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+      await this.transport.close();
+    })();
+    return this.closing;
+  }
+
+  // --- internals ---------------------------------------------------------------------------
+
+  private async publishJson(subject: string, payload: unknown, definition: EventDefinition, options: PublishOptions): Promise<string> {
+    return this.publish(subject, encodeJson(payload), {
+      ...options,
+      delivery: options.delivery ?? definition.delivery,
+      contentType: JSON_TYPE,
+      headers: { ...options.headers, [CE.dataschema]: dataschemaOf(definition) },
+    });
+  }
+
+  private subscribeJson<D extends EventDefinition>(
+    subject: string,
+    definition: D,
+    handler: (payload: PayloadOf<D>, message: Message) => Promise<void> | void,
+    options: SubscribeOptions,
+  ): Promise<Subscription> {
+    return this.subscribe(
+      subject,
+      async (message) => {
+        let body: unknown;
+        try {
+          body = JSON.parse(decoder.decode(message.data));
+        } catch {
+          throw new InvalidPayloadError(message.subject, 'body is not JSON');
+        }
+        await handler(parsePayload(definition, body), message);
+      },
+      { ...options, delivery: options.delivery ?? definition.delivery },
+    );
+  }
+
+  /** Shared by every transport: run the handler, then ack, retry with backoff, or dead-letter. */
+  private processor(group: string, delivery: Delivery, retry: RetryPolicy, handler: MessageHandler): Processor {
+    return async (delivered) => {
+      const message = toMessage(delivered, group);
+      if (delivered.attempt > retry.maxAttempts) {
+        // Earlier attempts never settled (the process died or the ack was lost): do not loop forever.
+        return this.deadLetter(message, `no attempt completed in ${retry.maxAttempts} deliveries`);
+      }
+      try {
+        await handler(message);
+        return ACK;
+      } catch (error) {
+        const reason = describe(error);
+        if (delivery === 'at-most-once') {
+          this.logger.error(`handler for ${message.subject} (group ${group}) failed, message dropped (at-most-once): ${reason}`);
+          return ACK;
+        }
+        if (error instanceof PermanentError || message.attempt >= retry.maxAttempts) {
+          return this.deadLetter(message, reason);
+        }
+        const delayMs = backoffDelay(retry, message.attempt);
+        this.logger.warn(`handler for ${message.subject} (group ${group}) failed on attempt ${message.attempt}, retry in ${delayMs} ms: ${reason}`);
+        return { kind: 'retry', delayMs };
+      }
+    };
+  }
+
+  private async deadLetter(message: Message, reason: string): Promise<Outcome> {
+    const envelope = deadLetterEnvelope(message, reason);
+    try {
+      await this.transport.publish(envelope, 'at-least-once', `${message.group}:${message.id}`);
+      this.logger.error(`dead-lettered ${message.subject} ${message.id} (group ${message.group}): ${reason}`);
+      return TERM;
+    } catch (error) {
+      // Not stored in the dead letters: keep it with the broker rather than lose it.
+      this.logger.error(`cannot dead-letter ${message.id}, will retry: ${describe(error)}`);
+      return { kind: 'retry', delayMs: 1_000 };
+    }
+  }
+
+  private track(subscription: Subscription): Subscription {
+    this.subscriptions.add(subscription);
+    return {
+      subject: subscription.subject,
+      group: subscription.group,
+      close: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new Error('PubSub is closed');
+  }
+}
+
+function toMessage(delivered: Envelope & { attempt: number }, group: string): Message {
+  const headers = delivered.headers;
+  return {
+    subject: delivered.subject,
+    data: delivered.data,
+    headers,
+    id: headers[CE.id] ?? '',
+    group,
+    attempt: delivered.attempt,
+    correlationId: headers[CE.correlationId],
+    idempotencyKey: headers[CE.idempotencyKey],
+  };
+}
+
+function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

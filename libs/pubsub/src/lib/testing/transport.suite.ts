@@ -1,0 +1,336 @@
+import { randomUUID } from 'node:crypto';
+import { waitFor } from '@mediamagic/testing';
+import { z } from 'zod';
+import { CE } from '../cloudevents';
+import { readDeadLetter, type DeadLetter } from '../dead-letter';
+import { RemoteError } from '../errors';
+import { defineEvent } from '../event-definition';
+import type { Message } from '../message';
+import { duplicator, type Middleware } from '../middleware';
+import type { PubSub } from '../pubsub';
+import type { RetryPolicy } from '../retry';
+
+/** What a transport's test file provides to run the suite against it. */
+export interface SuiteHarness {
+  /** A PubSub for `service` on this test's broker (streams for `test.>` included). */
+  connect(service: string, options?: { middlewares?: Middleware[]; retry?: Partial<RetryPolicy> }): Promise<PubSub>;
+  /** Stops the broker, then starts it again (real brokers only). */
+  restartBroker?(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const FAST_RETRY: Partial<RetryPolicy> = { initialDelayMs: 20, maxDelayMs: 200 };
+const encode = (text: string) => new TextEncoder().encode(text);
+const decode = (data: Uint8Array) => new TextDecoder().decode(data);
+
+/**
+ * Watermill's idea: one suite that every transport must pass, so the in-memory transport used in
+ * unit tests cannot drift from NATS.
+ */
+export function transportSuite(name: string, setup: () => Promise<SuiteHarness>, { brokerRestarts = false } = {}): void {
+  describe(`${name} transport (universal suite)`, () => {
+    let harness: SuiteHarness;
+    const clients: PubSub[] = [];
+    const connect = async (service: string, options?: Parameters<SuiteHarness['connect']>[1]) => {
+      const client = await harness.connect(service, options);
+      clients.push(client);
+      return client;
+    };
+    /** A subject no other test uses. */
+    const topic = (label: string) => `test.${label}.${randomUUID().slice(0, 8)}`;
+
+    beforeAll(async () => {
+      harness = await setup();
+    });
+    afterEach(async () => {
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+    });
+    afterAll(async () => {
+      await harness.dispose();
+    });
+
+    describe.each(['at-most-once', 'at-least-once'] as const)('%s', (delivery) => {
+      it('delivers payload, headers and CloudEvents attributes intact, and keeps topics apart', async () => {
+        const publisher = await connect('publisher');
+        const consumer = await connect('consumer');
+        const [a, b] = [topic('a'), topic('b')];
+        const got: Message[] = [];
+        const onB: Message[] = [];
+        await consumer.subscribe(a, async (message) => void got.push(message), { delivery });
+        await consumer.subscribe(b, async (message) => void onB.push(message), { delivery });
+
+        const id = await publisher.publish(a, encode('hello'), {
+          delivery,
+          headers: { 'X-Custom': 'kept' },
+          correlationId: 'corr-1',
+          idempotencyKey: 'idem-1',
+        });
+
+        const [message] = await waitFor(() => got.length === 1 && got, { message: 'the message' });
+        expect(decode(message.data)).toBe('hello');
+        expect(message.id).toBe(id);
+        expect(message.headers).toMatchObject({
+          [CE.id]: id,
+          [CE.specversion]: '1.0',
+          [CE.type]: a,
+          [CE.source]: 'publisher',
+          [CE.contentType]: 'application/octet-stream',
+          'x-custom': 'kept',
+        });
+        expect(new Date(message.headers[CE.time]).getTime()).not.toBeNaN();
+        expect(message.correlationId).toBe('corr-1');
+        expect(message.idempotencyKey).toBe('idem-1');
+        expect(message.attempt).toBe(1);
+        expect(message.group).toBe('consumer');
+        // Nothing leaked to the other topic, and nothing arrived twice.
+        await publisher.publish(b, encode('marker'), { delivery });
+        await waitFor(() => onB.length === 1, { message: 'marker on b' });
+        expect(got).toHaveLength(1);
+        expect(decode(onB[0].data)).toBe('marker');
+      });
+
+      it('fans out to every group and load-balances inside a group', async () => {
+        const subject = topic('groups');
+        const publisher = await connect('publisher');
+        const byGroup = { analytics: [] as string[], email: [] as string[] };
+        const byInstance = [[], [], []] as string[][];
+        const analytics = await connect('analytics');
+        await analytics.subscribe(subject, async (m) => void byGroup.analytics.push(m.id), { delivery });
+        for (const received of byInstance) {
+          const instance = await connect('email');
+          await instance.subscribe(subject, async (m) => {
+            received.push(m.id);
+            byGroup.email.push(m.id);
+          }, { delivery });
+        }
+
+        const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => publisher.publish(subject, encode(`event ${i}`), { delivery })));
+
+        await waitFor(() => byGroup.analytics.length === 50 && byGroup.email.length === 50, { message: '50 events in each group' });
+        expect(new Set(byGroup.analytics)).toEqual(new Set(ids));
+        expect(new Set(byGroup.email)).toEqual(new Set(ids));
+        expect(byGroup.email).toHaveLength(new Set(byGroup.email).size);
+        for (const received of byInstance) expect(received.length).toBeGreaterThan(0);
+      });
+    });
+
+    it('reads 5,000 messages with 50 concurrent subscribers in one group: none lost, none twice', async () => {
+      const subject = topic('many');
+      const seen = new Map<string, number>();
+      for (let c = 0; c < 5; c++) {
+        const client = await connect('workers');
+        for (let s = 0; s < 10; s++) {
+          await client.subscribe(subject, async (m) => void seen.set(m.id, (seen.get(m.id) ?? 0) + 1), {
+            delivery: 'at-least-once',
+            concurrency: 4,
+          });
+        }
+      }
+      const publisher = await connect('publisher');
+      const ids: string[] = [];
+      for (let batch = 0; batch < 50; batch++) {
+        ids.push(...(await Promise.all(Array.from({ length: 100 }, () => publisher.publish(subject, encode('x'), { delivery: 'at-least-once' })))));
+      }
+
+      await waitFor(() => seen.size === 5_000, { timeoutMs: 60_000, message: '5,000 distinct messages' });
+      expect([...seen.keys()].sort()).toEqual([...ids].sort());
+      expect([...seen.values()].every((count) => count === 1)).toBe(true);
+    }, 90_000);
+
+    it('redelivers a failing message with backoff until it succeeds, and goes on with the others', async () => {
+      const subject = topic('retry');
+      const consumer = await connect('flaky', { retry: FAST_RETRY });
+      const attempts: number[] = [];
+      const done: string[] = [];
+      await consumer.subscribe(subject, async (m) => {
+        if (decode(m.data) === 'flaky') {
+          attempts.push(m.attempt);
+          if (m.attempt < 3) throw new Error(`attempt ${m.attempt} fails`);
+        }
+        done.push(decode(m.data));
+      }, { delivery: 'at-least-once', concurrency: 2 });
+      const publisher = await connect('publisher');
+
+      await publisher.publish(subject, encode('flaky'), { delivery: 'at-least-once' });
+      await publisher.publish(subject, encode('fine'), { delivery: 'at-least-once' });
+
+      await waitFor(() => done.includes('flaky') && done.includes('fine'), { message: 'both messages handled' });
+      expect(attempts).toEqual([1, 2, 3]);
+      expect(done.filter((body) => body === 'flaky')).toHaveLength(1);
+    });
+
+    it('keeps at-least-once events published while the only subscriber is down, and delivers them when it returns', async () => {
+      const subject = topic('offline');
+      const first = await connect('reader');
+      const received: string[] = [];
+      const subscription = await first.subscribe(subject, async (m) => void received.push(decode(m.data)), { delivery: 'at-least-once' });
+      await subscription.close();
+
+      const publisher = await connect('publisher');
+      for (let i = 0; i < 20; i++) await publisher.publish(subject, encode(String(i)), { delivery: 'at-least-once' });
+      expect(received).toEqual([]);
+
+      const again = await connect('reader');
+      await again.subscribe(subject, async (m) => void received.push(decode(m.data)), { delivery: 'at-least-once' });
+      await waitFor(() => received.length === 20, { message: '20 events after the comeback' });
+      expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    });
+
+    it('dead-letters after the maximum attempts and on schema-invalid payloads, with the reason, and keeps working', async () => {
+      const Ordered = defineEvent({
+        subject: topic('orders'),
+        version: 1,
+        schema: z.object({ orderId: z.string(), amount: z.number().positive() }),
+        delivery: 'at-least-once',
+      });
+      const deadLetters: Array<DeadLetter & { id: string }> = [];
+      const observer = await connect('observer');
+      await observer.subscribe('dead-letter.billing.>', async (m) => void deadLetters.push({ ...readDeadLetter(m), id: m.id }), {
+        delivery: 'at-least-once',
+        from: 'new',
+      });
+      const billing = await connect('billing', { retry: { ...FAST_RETRY, maxAttempts: 3 } });
+      const handled: string[] = [];
+      await billing.on(Ordered, async (order) => {
+        if (order.orderId === 'cursed') throw new Error('payment provider rejects it');
+        handled.push(order.orderId);
+      });
+      const publisher = await connect('publisher');
+
+      await expect(publisher.emit(Ordered, { orderId: 'bad', amount: -1 })).rejects.toThrow(/amount/);
+      const cursedId = await publisher.emit(Ordered, { orderId: 'cursed', amount: 5 });
+      const poisonId = await publisher.publish(Ordered.subject, encode('{"orderId": 42}'), { delivery: 'at-least-once' });
+      await publisher.emit(Ordered, { orderId: 'fine', amount: 10 });
+
+      await waitFor(() => deadLetters.length === 2 && handled.includes('fine'), { message: 'two dead letters and the good order' });
+      const cursed = deadLetters.find((letter) => letter.id === cursedId)!;
+      expect(cursed).toMatchObject({ group: 'billing', attempts: 3, subject: Ordered.subject });
+      expect(cursed.reason).toMatch(/payment provider rejects it/);
+      const poison = deadLetters.find((letter) => letter.id === poisonId)!;
+      expect(poison).toMatchObject({ group: 'billing', attempts: 1, subject: Ordered.subject });
+      expect(poison.reason).toMatch(/orderId/);
+      expect(handled).toEqual(['fine']);
+    });
+
+    it('close() waits for the handler in flight, and nothing is lost', async () => {
+      const subject = topic('drain');
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const finished: string[] = [];
+      let started = 0;
+      const first = await harness.connect('drainer');
+      await first.subscribe(subject, async (m) => {
+        started++;
+        if (started === 1) await gate;
+        finished.push(decode(m.data));
+      }, { delivery: 'at-least-once' });
+      const publisher = await connect('publisher');
+      for (let i = 0; i < 10; i++) await publisher.publish(subject, encode(String(i)), { delivery: 'at-least-once' });
+      await waitFor(() => started === 1, { message: 'the first handler to start' });
+
+      let closed = false;
+      const closing = first.close().then(() => (closed = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(closed).toBe(false);
+      release();
+      await closing;
+      expect(finished[0]).toBe('0');
+
+      const second = await connect('drainer');
+      await second.subscribe(subject, async (m) => void finished.push(decode(m.data)), { delivery: 'at-least-once' });
+      // Messages the first subscriber had pulled but not started come back after a short delay.
+      await waitFor(() => new Set(finished).size === 10, { timeoutMs: 20_000, message: 'all 10 messages handled across the restart' });
+    }, 60_000);
+
+    it('propagates correlation id and idempotency key onto events a handler publishes', async () => {
+      const [incoming, outgoing] = [topic('in'), topic('out')];
+      const relay = await connect('relay');
+      await relay.subscribe(incoming, async () => void (await relay.publish(outgoing, encode('caused'))));
+      const sink = await connect('sink');
+      const caused: Message[] = [];
+      await sink.subscribe(outgoing, async (m) => void caused.push(m));
+      const publisher = await connect('publisher');
+
+      const cause = await publisher.publish(incoming, encode('cause'), { correlationId: 'req-7', idempotencyKey: 'key-7' });
+
+      const [message] = await waitFor(() => caused.length === 1 && caused, { message: 'the caused event' });
+      expect(message.correlationId).toBe('req-7');
+      expect(message.idempotencyKey).toBe('key-7');
+      expect(message.headers[CE.causationId]).toBe(cause);
+    });
+
+    it('runs a duplicator middleware: every message is handled twice', async () => {
+      const subject = topic('dup');
+      const consumer = await connect('dup', { middlewares: [duplicator()] });
+      const calls: string[] = [];
+      await consumer.subscribe(subject, async (m) => void calls.push(m.id), { delivery: 'at-least-once' });
+      const publisher = await connect('publisher');
+      const id = await publisher.publish(subject, encode('once'), { delivery: 'at-least-once' });
+      await waitFor(() => calls.length === 2, { message: 'two calls' });
+      expect(calls).toEqual([id, id]);
+    });
+
+    it('publishes and counts tracking events, matched by wildcard patterns', async () => {
+      const analytics = await connect('analytics');
+      const name = `test.signup.${randomUUID().slice(0, 8)}`;
+      const seen: Array<{ name: string; count: number; source: string; labels: Record<string, string> }> = [];
+      await analytics.subscribeEvent('test.signup.*', async (event) => void seen.push(event), { from: 'new' });
+      const web = await connect('web');
+      await web.publishEvent({ name, labels: { plan: 'pro' } });
+      await web.publishEvent({ name, count: 3 });
+      await waitFor(() => seen.length === 2, { message: 'two tracking events' });
+      expect(seen.map((e) => e.count).reduce((a, b) => a + b)).toBe(4);
+      expect(seen[0]).toMatchObject({ name, source: 'web', labels: { plan: 'pro' } });
+      await expect(web.publishEvent({ name: 'Not Valid!' })).rejects.toThrow(/name/);
+    });
+
+    it('answers requests, and a responder error keeps its status instead of becoming a timeout', async () => {
+      const service = await connect('users');
+      await service.reply('rpc.users.get', async (payload) => {
+        const { id } = payload as { id: string };
+        if (id !== 'u1') throw Object.assign(new Error(`user ${id} not found`), { statusCode: 404, name: 'NotFoundException' });
+        return { id, name: 'Ada' };
+      });
+      const gateway = await connect('gateway');
+      await expect(gateway.request('rpc.users.get', { id: 'u1' })).resolves.toEqual({ id: 'u1', name: 'Ada' });
+      const failure = await gateway.request('rpc.users.get', { id: 'nope' }).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RemoteError);
+      expect(failure).toMatchObject({ statusCode: 404, message: 'user nope not found', errorName: 'NotFoundException' });
+      await expect(gateway.request('rpc.nobody.home', {}, { timeoutMs: 500 })).rejects.toMatchObject({ statusCode: 503 });
+    });
+
+    if (brokerRestarts) {
+      it('loses no at-least-once event when the broker restarts during 10,000 publishes from many publishers', async () => {
+        const subject = topic('restart');
+        const seen = new Map<string, number>();
+        const consumer = await connect('survivor');
+        await consumer.subscribe(subject, async (m) => void seen.set(m.id, (seen.get(m.id) ?? 0) + 1), {
+          delivery: 'at-least-once',
+          concurrency: 32,
+          // Acks lost in the outage come back after this, not after the default 30 s.
+          ackWaitMs: 3_000,
+        });
+        const publishers = await Promise.all(Array.from({ length: 10 }, (_, i) => connect(`publisher-${i}`)));
+        const ids: string[] = [];
+        const run = Promise.all(
+          publishers.map(async (publisher) => {
+            for (let batch = 0; batch < 20; batch++) {
+              ids.push(
+                ...(await Promise.all(Array.from({ length: 50 }, () => publisher.publish(subject, encode('survive'), { delivery: 'at-least-once' })))),
+              );
+            }
+          }),
+        );
+        await waitFor(() => ids.length >= 2_000, { timeoutMs: 30_000, message: 'publishing under way' });
+        await harness.restartBroker!();
+        await run;
+
+        await waitFor(() => seen.size === 10_000, { timeoutMs: 90_000, message: '10,000 distinct events after the restart' });
+        expect(new Set(ids).size).toBe(10_000);
+        expect([...ids].every((id) => seen.has(id))).toBe(true);
+        const redelivered = [...seen.values()].reduce((sum, count) => sum + count - 1, 0);
+        console.log(`broker restart: 10000 published, ${seen.size} delivered, 0 lost, ${redelivered} redelivered`);
+      }, 150_000);
+    }
+  });
+}

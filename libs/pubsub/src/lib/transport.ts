@@ -1,0 +1,50 @@
+import type { Delivery, Envelope } from './message';
+
+/** What the transport does with a delivered message once the library has processed it. */
+export type Outcome = { readonly kind: 'ack' } | { readonly kind: 'retry'; readonly delayMs: number } | { readonly kind: 'term' };
+
+export const ACK: Outcome = { kind: 'ack' };
+export const TERM: Outcome = { kind: 'term' };
+
+export interface Delivered extends Envelope {
+  /** 1-based delivery count as the broker reports it. */
+  readonly attempt: number;
+}
+
+export interface ConsumerSpec {
+  readonly subject: string;
+  readonly group: string;
+  readonly delivery: Delivery;
+  /** Messages handled at once by this subscriber. */
+  readonly concurrency: number;
+  /** at-least-once: where a group that has never subscribed before starts reading. */
+  readonly from: 'all' | 'new';
+  /** at-least-once: a message not settled within this time is redelivered (the handler is presumed dead). */
+  readonly ackWaitMs: number;
+}
+
+/** Called for every delivery; decides ack, retry or termination. Never throws. */
+export type Processor = (message: Delivered) => Promise<Outcome>;
+
+export type Responder = (request: Envelope) => Promise<Omit<Envelope, 'subject'>>;
+
+export interface Subscription {
+  readonly subject: string;
+  readonly group: string;
+  /** Stops taking messages, waits for the ones in flight; the rest stay with the broker. */
+  close(): Promise<void>;
+}
+
+/**
+ * The small surface a broker must offer; everything else (CloudEvents, schemas, retries, dead
+ * letters, middlewares) lives once in PubSub above it, so every transport behaves the same.
+ */
+export interface Transport {
+  /** Resolves when the message left (at-most-once) or was stored by the broker (at-least-once). */
+  publish(envelope: Envelope, delivery: Delivery, dedupId?: string): Promise<void>;
+  subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription>;
+  request(envelope: Envelope, timeoutMs: number): Promise<Envelope>;
+  respond(subject: string, group: string, responder: Responder): Promise<Subscription>;
+  /** Flushes what is pending and disconnects. */
+  close(): Promise<void>;
+}

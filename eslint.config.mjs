@@ -6,6 +6,7 @@ export default [
   { ignores: ['**/dist', '**/node_modules', '**/.data', '**/tmp'] },
   {
     files: ['**/*.ts'],
+    ignores: ['**/vite.config.ts'],
     rules: {
       // The architecture in one rule: apps never import apps, libs never import apps,
       // and a lib only depends on libs of its own kind or below.
@@ -22,7 +23,25 @@ export default [
           ],
         },
       ],
+      '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Tests may use the test helpers (a real nats-server, waitFor); production code may not.
+    files: ['**/*.spec.ts', '**/*.suite.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          depConstraints: [
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:testing'] },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
+          ],
+        },
+      ],
     },
   },
 ];

@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const root = import.meta.dirname;
+const { compilerOptions } = JSON.parse(readFileSync(resolve(root, 'tsconfig.base.json'), 'utf8')) as {
+  compilerOptions: { paths: Record<string, string[]> };
+};
+
+/**
+ * One test setup for every project: the tsconfig path aliases, and SWC instead of esbuild so that
+ * Nest's dependency injection gets the decorator metadata it reads.
+ */
+export function projectConfig(name: string) {
+  return defineConfig({
+    plugins: [swc.vite({ module: { type: 'es6' } })],
+    resolve: {
+      alias: Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, resolve(root, target)])),
+    },
+    test: {
+      name,
+      globals: true,
+      environment: 'node',
+      include: ['src/**/*.spec.ts'],
+      testTimeout: 30_000,
+      hookTimeout: 60_000,
+    },
+  });
+}

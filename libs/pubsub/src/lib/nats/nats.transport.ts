@@ -48,7 +48,7 @@ export class NatsTransport implements Transport {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
     }).catch((error: unknown) => {
-      throw new Error(`cannot connect to NATS at ${servers.join(',')}: ${(error as Error).message}`);
+      throw new Error(`cannot connect to NATS at ${servers.map(redact).join(',')}: ${(error as Error).message}`);
     });
     if (options.logger) void logStatus(connection, options.logger);
     const jsm = await jetstreamManager(connection);

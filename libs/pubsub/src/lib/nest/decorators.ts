@@ -33,7 +33,9 @@ function handlerDecorator<Fits extends (...args: never[]) => unknown>(binding: H
 export function OnEvent<D extends EventDefinition>(definition: D, options?: Omit<SubscribeOptions, 'delivery'>) {
   return handlerDecorator<(payload: PayloadOf<D>, message: Message) => unknown>({
     subject: definition.subject,
-    subscribe: (pubsub, method) => pubsub.on(definition, async (payload, message) => void (await method(payload, message)), options),
+    subscribe: (pubsub, method) => pubsub.on(definition, async (payload, message) => {
+        await method(payload, message);
+      }, options),
   });
 }
 
@@ -41,7 +43,9 @@ export function OnEvent<D extends EventDefinition>(definition: D, options?: Omit
 export function OnTrackingEvent(pattern: string, options?: SubscribeOptions) {
   return handlerDecorator<(event: TrackingEvent, message: Message) => unknown>({
     subject: pattern,
-    subscribe: (pubsub, method) => pubsub.subscribeEvent(pattern, async (event, message) => void (await method(event, message)), options),
+    subscribe: (pubsub, method) => pubsub.subscribeEvent(pattern, async (event, message) => {
+        await method(event, message);
+      }, options),
   });
 }
 
@@ -49,12 +53,15 @@ export function OnTrackingEvent(pattern: string, options?: SubscribeOptions) {
 export function OnMessage(subject: string, options?: SubscribeOptions) {
   return handlerDecorator<(message: Message) => unknown>({
     subject,
-    subscribe: (pubsub, method) => pubsub.subscribe(subject, async (message) => void (await method(message)), options),
+    subscribe: (pubsub, method) => pubsub.subscribe(subject, async (message) => {
+        await method(message);
+      }, options),
   });
 }
 
 /** Answers requests with the method's result; what it throws keeps its status (`getStatus()`/`statusCode`). */
 export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>) {
+  // `never`: a request's payload is unvalidated JSON, so the method may declare whatever shape it expects.
   return handlerDecorator<(payload: never, message: Message) => unknown>({
     subject,
     subscribe: (pubsub, method) => pubsub.reply(subject, (payload, message) => method(payload, message), options),

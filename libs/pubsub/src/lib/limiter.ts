@@ -33,6 +33,12 @@ export class Limiter {
     return promise;
   }
 
+  /** Waits until every slot is free again: all work that acquired one has finished. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < this.limit; i++) await this.acquire();
+    for (let i = 0; i < this.limit; i++) this.release();
+  }
+
   /** Waits until every task started or queued through `run` has settled. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);

@@ -76,7 +76,6 @@ export class JetStreamSubscription implements Subscription {
     this.stopping = true;
     await this.messages?.close();
     await this.loop;
-    // Every handler that started holds a slot: taking all of them means all have finished.
-    for (let i = 0; i < this.spec.concurrency; i++) await this.limiter.acquire();
+    await this.limiter.drain();
   }
 }

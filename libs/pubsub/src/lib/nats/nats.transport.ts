@@ -82,17 +82,27 @@ export class NatsTransport implements Transport {
   }
 
   private subscribeCore(spec: ConsumerSpec, processor: Processor): Subscription {
+    const subscription = this.connection.subscribe(spec.subject, { queue: spec.group });
     const limiter = new Limiter(spec.concurrency);
-    const subscription = this.connection.subscribe(spec.subject, {
-      queue: spec.group,
-      callback: (error, message) => {
-        if (error) return;
-        void limiter.run(() =>
-          processor({ subject: message.subject, data: message.data, headers: fromNatsHeaders(message.headers), attempt: 1 }),
+    // The subscription's own iterator is the queue: waiting here costs nothing per message,
+    // unlike a promise parked for each message that arrives while the handlers are busy.
+    const loop = (async () => {
+      for await (const message of subscription) {
+        await limiter.acquire();
+        void processor({ subject: message.subject, data: message.data, headers: fromNatsHeaders(message.headers), attempt: 1 }).finally(
+          () => limiter.release(),
         );
+      }
+    })();
+    return {
+      subject: spec.subject,
+      group: spec.group,
+      close: async () => {
+        if (!subscription.isClosed()) await subscription.drain();
+        await loop;
+        await limiter.drain();
       },
-    });
-    return coreSubscription(spec, subscription, limiter);
+    };
   }
 
   private async subscribeJetStream(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {

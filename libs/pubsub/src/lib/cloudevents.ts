@@ -33,7 +33,7 @@ export interface CloudEventInput {
 
 export function cloudEventHeaders(input: CloudEventInput, extra: Headers = {}): Headers {
   const headers: Headers = {
-    ...lowerCaseKeys(extra),
+    ...(isEmpty(extra) ? undefined : lowerCaseKeys(extra)),
     [CE.specversion]: '1.0',
     [CE.id]: input.id ?? randomUUID(),
     [CE.source]: input.source,
@@ -46,6 +46,11 @@ export function cloudEventHeaders(input: CloudEventInput, extra: Headers = {}): 
   if (input.causationId) headers[CE.causationId] = input.causationId;
   if (input.idempotencyKey) headers[CE.idempotencyKey] = input.idempotencyKey;
   return headers;
+}
+
+function isEmpty(headers: Headers): boolean {
+  for (const _ in headers) return false;
+  return true;
 }
 
 function lowerCaseKeys(headers: Headers): Headers {

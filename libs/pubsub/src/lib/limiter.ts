@@ -6,12 +6,16 @@ export class Limiter {
 
   constructor(private readonly limit: number) {}
 
+  /** Takes a free slot without waiting, if there is one: the fast path of a busy loop. */
+  tryAcquire(): boolean {
+    if (this.active >= this.limit) return false;
+    this.active++;
+    return true;
+  }
+
   /** Resolves when a slot is free, taking it. */
   async acquire(): Promise<void> {
-    if (this.active < this.limit) {
-      this.active++;
-      return;
-    }
+    if (this.tryAcquire()) return;
     await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 

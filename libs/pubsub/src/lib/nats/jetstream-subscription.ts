@@ -19,6 +19,7 @@ export class JetStreamSubscription implements Subscription {
   private loop?: Promise<void>;
   private stopping = false;
   private readonly limiter: Limiter;
+  private readonly settlements: Array<() => void> = [];
 
   constructor(
     private readonly consumer: Consumer,
@@ -42,7 +43,7 @@ export class JetStreamSubscription implements Subscription {
     this.messages = messages;
     this.loop = (async () => {
       for await (const message of messages) {
-        await this.limiter.acquire();
+        if (!this.limiter.tryAcquire()) await this.limiter.acquire();
         if (this.stopping) {
           // Pulled but not started: hand it back sooner than the ack wait would.
           this.limiter.release();
@@ -67,15 +68,27 @@ export class JetStreamSubscription implements Subscription {
     } catch {
       outcome = { kind: 'retry', delayMs: 1_000 };
     }
-    if (outcome.kind === 'ack') message.ack();
-    else if (outcome.kind === 'retry') message.nak(outcome.delayMs);
-    else message.term();
+    const settle =
+      outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();
+    // Like publishes, acks go out together at the end of the event-loop turn: one write, not one each.
+    if (this.settlements.push(settle) === 1) setImmediate(this.flushSettlements);
   }
+
+  private readonly flushSettlements = (): void => {
+    for (const settle of this.settlements.splice(0)) {
+      try {
+        settle();
+      } catch {
+        // The connection closed under us: the server redelivers what was not acked.
+      }
+    }
+  };
 
   async close(): Promise<void> {
     this.stopping = true;
     await this.messages?.close();
     await this.loop;
     await this.limiter.drain();
+    this.flushSettlements();
   }
 }

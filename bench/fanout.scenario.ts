@@ -4,7 +4,8 @@
  * Measured from the first publish until both groups received all N (or delivery stalled: then the
  * delivered count is reported, since core NATS may drop messages for a slow consumer).
  */
-import { connect } from '@nats-io/transport-node';
+import { randomUUID } from 'node:crypto';
+import { connect, headers, type MsgHdrs } from '@nats-io/transport-node';
 import { createPubSub } from './deps';
 import { now, rate, sleep, waitUntil, yieldToLoop, type Figure } from './harness';
 
@@ -90,14 +91,27 @@ export async function libraryFanout(url: string, n: number, subject: string): Pr
   }
 }
 
-export async function rawFanout(url: string, n: number, subject: string): Promise<Figure> {
+/**
+ * `cloudEvents`: a diagnostic baseline that puts on the wire what the library does: per message, the same
+ * CloudEvents headers built with nats.js `headers()`, and every subscriber reads them (`m.headers`).
+ */
+export async function rawFanout(url: string, n: number, subject: string, { cloudEvents = false } = {}): Promise<Figure> {
   const nc = await connect({ servers: url, name: 'bench-fanout-raw' });
   try {
     const state = groups();
     for (const group of ['a', 'b'] as const) {
-      nc.subscribe(subject, { queue: group, callback: (error, message) => error || receive(state, group, message.data) });
+      nc.subscribe(subject, {
+        queue: group,
+        callback: (error, message) => {
+          if (error) return;
+          if (cloudEvents) message.headers?.get('ce-id');
+          receive(state, group, message.data);
+        },
+      });
     }
-    const publish: Publish = (data) => nc.publish(subject, data);
+    const publish: Publish = cloudEvents
+      ? (data) => nc.publish(subject, data, { headers: cloudEventHeaders(subject) })
+      : (data) => nc.publish(subject, data);
     const stop = probeUntilReady(state, publish);
     try {
       return await measure(n, publish, state);
@@ -107,4 +121,15 @@ export async function rawFanout(url: string, n: number, subject: string): Promis
   } finally {
     await nc.drain();
   }
+}
+
+function cloudEventHeaders(subject: string): MsgHdrs {
+  const h = headers();
+  h.set('ce-specversion', '1.0');
+  h.set('ce-id', randomUUID());
+  h.set('ce-source', 'bench-fanout-raw');
+  h.set('ce-type', subject);
+  h.set('ce-time', new Date().toISOString());
+  h.set('content-type', 'application/octet-stream');
+  return h;
 }

@@ -65,7 +65,8 @@ export interface Row {
   case: string;
   library: Figure[];
   raw: Figure[];
-  target: number;
+  /** Minimum library/raw ratio; none for a diagnostic row. */
+  target?: number;
 }
 
 export interface SummaryRow {
@@ -73,8 +74,8 @@ export interface SummaryRow {
   library: number;
   raw: number;
   ratio: number;
-  target: number;
-  met: boolean;
+  target?: number;
+  met?: boolean;
   rounds: string;
   notes: string[];
 }
@@ -88,7 +89,8 @@ export function summarize(rows: Row[]): SummaryRow[] {
       (note): note is string => Boolean(note),
     );
     const rounds = row.library.map((f, i) => `${fmt(f.value)}/${fmt(row.raw[i]?.value ?? 0)}`).join(', ');
-    return { case: row.case, library, raw, ratio, target: row.target, met: ratio >= row.target, rounds, notes };
+    const met = row.target === undefined ? undefined : ratio >= row.target;
+    return { case: row.case, library, raw, ratio, target: row.target, met, rounds, notes };
   });
 }
 
@@ -97,7 +99,9 @@ export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const COLUMNS = ['case', 'library', 'raw', 'ratio', 'target', 'met'] as const;
 
 function cells(row: SummaryRow): string[] {
-  return [row.case, fmt(row.library), fmt(row.raw), `${row.ratio.toFixed(2)}x`, `>= ${row.target.toFixed(2)}x`, row.met ? 'yes' : 'NO'];
+  const target = row.target === undefined ? '-' : `>= ${row.target.toFixed(2)}x`;
+  const met = row.met === undefined ? '-' : row.met ? 'yes' : 'NO';
+  return [row.case, fmt(row.library), fmt(row.raw), `${row.ratio.toFixed(2)}x`, target, met];
 }
 
 export function textTable(rows: SummaryRow[]): string {

@@ -1,0 +1,62 @@
+import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
+import { durableName, parseServers } from './nats.transport';
+import { encodedHeaders, readHeaders } from './headers';
+
+describe('NATS_ADDR parsing', () => {
+  it('accepts one URL or a comma-separated list', () => {
+    expect(parseServers('nats://127.0.0.1:4222')).toEqual(['nats://127.0.0.1:4222']);
+    expect(parseServers(' nats://a:4222, nats://b:4222 ')).toEqual(['nats://a:4222', 'nats://b:4222']);
+    expect(parseServers('localhost:4222')).toEqual(['localhost:4222']);
+  });
+
+  it('rejects a bad value with a message that never shows the credentials', () => {
+    expect(() => parseServers('')).toThrow(/NATS_ADDR is empty/);
+    expect(() => parseServers('http://example:4222')).toThrow(/invalid server URL/);
+    const error = (() => {
+      try {
+        parseServers('nats://admin:s3cret@host:4222/path with space');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toMatch(/invalid server URL/);
+    expect(error?.message).not.toContain('s3cret');
+  });
+});
+
+describe('durable consumer names', () => {
+  it('are one per group and subject filter, without the characters NATS forbids', () => {
+    expect(durableName('email-service', 'deployment.created')).toBe('email-service__deployment_created');
+    expect(durableName('analytics', 'tracking.>')).toBe('analytics__tracking_all');
+    expect(durableName('analytics', 'user.*')).toBe('analytics__user_any');
+  });
+});
+
+describe('header encoding', () => {
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+  it('writes the NATS header block', () => {
+    expect(decode(encodedHeaders({ 'ce-id': '1', 'content-type': 'application/json' }).encode())).toBe(
+      'NATS/1.0\r\nce-id: 1\r\ncontent-type: application/json\r\n\r\n',
+    );
+  });
+
+  it('refuses a value that would forge another header, and a key NATS cannot carry', () => {
+    expect(() => encodedHeaders({ 'x-note': 'a\r\nce-id: forged' })).toThrow(/invalid header "x-note"/);
+    expect(() => encodedHeaders({ 'bad key': 'v' })).toThrow(/invalid header/);
+  });
+
+  it('reads a header block back, lower-casing keys, taking the first of repeated values', () => {
+    const h = natsHeaders();
+    h.set('Ce-Id', 'abc');
+    h.append('x-multi', 'first');
+    h.append('x-multi', 'second');
+    h.set('x-spaced', '  padded  ');
+    const block = h.encode();
+    const data = new Uint8Array([...block, ...new TextEncoder().encode('body')]);
+    const message = { _rdata: data, _msg: { hdr: block.length }, headers: h } as unknown as Msg;
+    expect(readHeaders(message)).toEqual({ 'ce-id': 'abc', 'x-multi': 'first', 'x-spaced': 'padded' });
+    // Without the internals it was written for, it falls back to nats.js's own decoding.
+    expect(readHeaders({ headers: h } as unknown as Msg)).toEqual({ 'ce-id': 'abc', 'x-multi': 'first', 'x-spaced': 'padded' });
+  });
+});

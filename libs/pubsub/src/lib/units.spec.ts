@@ -1,0 +1,63 @@
+import { backoffDelay, DEFAULT_RETRY } from './retry';
+import { assertGroup, assertSubject, subjectMatches } from './subject';
+import { toRemoteError } from './errors';
+import { applyMiddlewares, timeout, type Middleware } from './middleware';
+import type { Message } from './message';
+
+describe('subjects', () => {
+  it('match NATS wildcards', () => {
+    expect(subjectMatches('user.*', 'user.registered')).toBe(true);
+    expect(subjectMatches('user.*', 'user.registered.v2')).toBe(false);
+    expect(subjectMatches('tracking.>', 'tracking.email.sent')).toBe(true);
+    expect(subjectMatches('tracking.>', 'tracking')).toBe(false);
+    expect(subjectMatches('a.b', 'a.b')).toBe(true);
+    expect(subjectMatches('a.b', 'a.c')).toBe(false);
+  });
+
+  it('refuse what NATS would misread', () => {
+    expect(() => assertSubject('user registered')).toThrow(/invalid subject/);
+    expect(() => assertSubject('user.*')).toThrow(/wildcards are not allowed/);
+    expect(() => assertSubject('user.>.x', { wildcards: true })).toThrow(/invalid subject/);
+    expect(() => assertSubject('')).toThrow(/invalid subject/);
+    expect(() => assertGroup('email.service')).toThrow(/invalid group/);
+  });
+});
+
+describe('retry backoff', () => {
+  it('doubles from the initial delay up to the maximum', () => {
+    const policy = { ...DEFAULT_RETRY, initialDelayMs: 100, maxDelayMs: 1_000 };
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(policy, attempt))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+});
+
+describe('errors across request/reply', () => {
+  it('keep an HTTP status from a Nest exception or a statusCode, and hide anything else', () => {
+    const nestLike = Object.assign(new Error('deployment not found'), { name: 'NotFoundException', getStatus: () => 404 });
+    expect(toRemoteError(nestLike)).toMatchObject({ statusCode: 404, message: 'deployment not found', errorName: 'NotFoundException' });
+    expect(toRemoteError(Object.assign(new Error('taken'), { statusCode: 409 }))).toMatchObject({ statusCode: 409 });
+    expect(toRemoteError(new Error('password hash for ada is ...'))).toMatchObject({ statusCode: 500, message: 'internal error' });
+  });
+});
+
+describe('middlewares', () => {
+  const message = { id: '1' } as Message;
+
+  it('wrap the handler outermost first', async () => {
+    const order: string[] = [];
+    const tag =
+      (name: string): Middleware =>
+      (next) =>
+      async (m) => {
+        order.push(`${name}:in`);
+        await next(m);
+        order.push(`${name}:out`);
+      };
+    await applyMiddlewares(async () => void order.push('handler'), [tag('outer'), tag('inner')])(message);
+    expect(order).toEqual(['outer:in', 'inner:in', 'handler', 'inner:out', 'outer:out']);
+  });
+
+  it('fail a handler that runs longer than its timeout', async () => {
+    const never = applyMiddlewares(() => new Promise<void>(() => undefined), [timeout(20)]);
+    await expect(never(message)).rejects.toThrow(/timed out after 20 ms/);
+  });
+});

@@ -36,12 +36,14 @@ function receive(state: Groups, group: 'a' | 'b', data: Uint8Array): void {
 }
 
 async function measure(n: number, publish: Publish, state: Groups): Promise<Figure> {
+  const stopProbing = probeUntilReady(state, publish);
   // Both subscriptions are live at the server once a probe reached each group.
   const subscribed = await waitUntil(
     () => state.ready.a && state.ready.b,
     () => 0,
     { stallMs: 10_000, pollMs: 20 },
   );
+  stopProbing();
   if (!subscribed) throw new Error('subscriptions never became ready');
   await sleep(50); // let further probes drain
 
@@ -80,12 +82,7 @@ export async function libraryFanout(url: string, n: number, subject: string): Pr
       await pubsub.subscribe(subject, async (message) => receive(state, group, message.data), { group });
     }
     const publish: Publish = (data) => pubsub.publish(subject, data);
-    const stop = probeUntilReady(state, publish);
-    try {
-      return await measure(n, publish, state);
-    } finally {
-      stop();
-    }
+    return await measure(n, publish, state);
   } finally {
     await pubsub.close();
   }
@@ -112,12 +109,7 @@ export async function rawFanout(url: string, n: number, subject: string, { cloud
     const publish: Publish = cloudEvents
       ? (data) => nc.publish(subject, data, { headers: cloudEventHeaders(subject) })
       : (data) => nc.publish(subject, data);
-    const stop = probeUntilReady(state, publish);
-    try {
-      return await measure(n, publish, state);
-    } finally {
-      stop();
-    }
+    return await measure(n, publish, state);
   } finally {
     await nc.drain();
   }

@@ -7,6 +7,7 @@ export { defineEvent, dataschemaOf, parsePayload, type EventDefinition, type Pay
 export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError } from './lib/errors';
 export { correlation, duplicator, timeout, applyMiddlewares, type Middleware } from './lib/middleware';
 export { DEFAULT_RETRY, type RetryPolicy } from './lib/retry';
+export { subjectMatches } from './lib/subject';
 export { TrackingEventSchema, TRACKING_PREFIX, type TrackingEvent, type TrackingEventInput } from './lib/tracking-event';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export type { Transport, Subscription, ConsumerSpec, Processor, Outcome, Delivered, Responder } from './lib/transport';

@@ -1,9 +1,7 @@
-import { InvalidPayloadError, parsePayload } from '@mediamagic/pubsub';
+import { InvalidPayloadError, parsePayload, subjectMatches } from '@mediamagic/pubsub';
 import { CATALOG, DOMAIN_STREAMS } from './catalog';
 import { DeploymentCreated } from './deployment.events';
 import { UserRegistered } from './user.events';
-
-const subjectMatches = (pattern: string, subject: string) => subject.startsWith(pattern.replace('>', ''));
 
 describe('event catalog', () => {
   it('holds each platform event once, stored by exactly one stream when at-least-once', () => {

@@ -6,6 +6,22 @@ export interface MessageContext {
   idempotencyKey?: string;
   /** The id of the message being handled: becomes the causation id of what the handler publishes. */
   causationId?: string;
+  /** W3C trace context, passed through so a tracer sees one trace across services. */
+  traceparent?: string;
+  tracestate?: string;
+}
+
+export const TRACE_HEADERS = ['traceparent', 'tracestate'] as const;
+
+/** The context a received message gives to the work it causes. */
+export function contextOf(message: { id: string; correlationId?: string; idempotencyKey?: string; headers: Record<string, string> }): MessageContext {
+  return {
+    correlationId: message.correlationId ?? message.id,
+    idempotencyKey: message.idempotencyKey,
+    causationId: message.id,
+    traceparent: message.headers['traceparent'],
+    tracestate: message.headers['tracestate'],
+  };
 }
 
 const storage = new AsyncLocalStorage<MessageContext>();

@@ -1,3 +1,4 @@
+import { singleLine } from './header-rules';
 import type { Envelope, Message } from './message';
 
 export const DEAD_LETTER_PREFIX = 'dead-letter';
@@ -30,7 +31,7 @@ export function deadLetterEnvelope(message: Message, reason: string): Envelope {
     data: message.data,
     headers: {
       ...message.headers,
-      [DL.reason]: reason.slice(0, 1_000),
+      [DL.reason]: singleLine(reason),
       [DL.group]: message.group,
       [DL.attempts]: String(message.attempt),
       [DL.subject]: message.subject,

@@ -1,4 +1,4 @@
-import { runInContext } from './context';
+import { contextOf, runInContext } from './context';
 import type { MessageHandler } from './message';
 
 /** Watermill-style: a plain function that wraps a handler in another handler. */
@@ -9,16 +9,8 @@ export function applyMiddlewares(handler: MessageHandler, middlewares: readonly 
   return middlewares.reduceRight((next, middleware) => middleware(next), handler);
 }
 
-/** Everything the handler publishes carries the message's correlation id and idempotency key. */
-export const correlation = (): Middleware => (next) => (message) =>
-  runInContext(
-    {
-      correlationId: message.correlationId ?? message.id,
-      idempotencyKey: message.idempotencyKey,
-      causationId: message.id,
-    },
-    () => next(message),
-  );
+/** Everything the handler publishes carries the message's correlation id, idempotency key and trace context. */
+export const correlation = (): Middleware => (next) => (message) => runInContext(contextOf(message), () => next(message));
 
 /** Delivers every message twice: a test of idempotency, since at-least-once delivery will do it in production. */
 export const duplicator = (): Middleware => (next) => async (message) => {
@@ -26,7 +18,10 @@ export const duplicator = (): Middleware => (next) => async (message) => {
   await next(message);
 };
 
-/** Fails a handler that runs longer than `ms`, so a hung handler is retried instead of holding its slot forever. */
+/**
+ * Fails a handler that runs longer than `ms`, so a hung handler is retried instead of holding its
+ * slot forever. The hung call itself cannot be stopped and goes on in the background.
+ */
 export const timeout =
   (ms: number): Middleware =>
   (next) =>

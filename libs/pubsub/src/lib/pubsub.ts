@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CE, cloudEventHeaders } from './cloudevents';
-import { currentContext, runInContext } from './context';
+import { contextOf, currentContext, runInContext, TRACE_HEADERS, type MessageContext } from './context';
 import { deadLetterEnvelope } from './dead-letter';
 import { InvalidPayloadError, PermanentError, RemoteError, toRemoteError } from './errors';
 import { dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
@@ -83,6 +83,9 @@ export class PubSub {
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
   private readonly subscriptions = new Set<Subscription>();
+  /** Set when close() starts: no new subscriptions, but handlers in flight may still publish. */
+  private draining = false;
+  private closed = false;
   private closing?: Promise<void>;
 
   constructor(options: PubSubOptions) {
@@ -97,7 +100,7 @@ export class PubSub {
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<string> {
     assertSubject(subject);
-    this.assertOpen();
+    this.assertOpen('publish');
     const context = currentContext();
     const headers = cloudEventHeaders(
       {
@@ -109,7 +112,7 @@ export class PubSub {
         causationId: context?.causationId,
         idempotencyKey: options.idempotencyKey ?? context?.idempotencyKey,
       },
-      options.headers,
+      withTrace(options.headers, context),
     );
     await this.transport.publish({ subject, data, headers }, options.delivery ?? 'at-most-once');
     return headers[CE.id];
@@ -117,9 +120,13 @@ export class PubSub {
 
   async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
     assertSubject(subject, { wildcards: true });
-    this.assertOpen();
+    this.assertOpen('subscribe');
     const group = options.group ?? this.service;
     assertGroup(group);
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
+      throw new Error(`concurrency must be an integer from 1 to 10000, not ${concurrency}`);
+    }
     const delivery = options.delivery ?? 'at-most-once';
     const wrapped = applyMiddlewares(handler, [...this.middlewares, ...(options.middlewares ?? [])]);
     const retry = { ...this.retry, ...options.retry };
@@ -128,7 +135,7 @@ export class PubSub {
         subject,
         group,
         delivery,
-        concurrency: options.concurrency ?? 1,
+        concurrency,
         from: options.from ?? 'all',
         ackWaitMs: options.ackWaitMs ?? 30_000,
       },
@@ -190,7 +197,7 @@ export class PubSub {
   /** Sends a JSON request and returns the JSON reply; an error thrown by the responder is rethrown as RemoteError. */
   async request<T = unknown>(subject: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
     assertSubject(subject);
-    this.assertOpen();
+    this.assertOpen('publish');
     const context = currentContext();
     const headers = cloudEventHeaders(
       {
@@ -201,7 +208,7 @@ export class PubSub {
         causationId: context?.causationId,
         idempotencyKey: context?.idempotencyKey,
       },
-      options.headers,
+      withTrace(options.headers, context),
     );
     const reply = await this.transport.request({ subject, data: encodeJson(payload), headers }, options.timeoutMs ?? 5_000);
     const body = reply.data.length ? JSON.parse(decoder.decode(reply.data)) : undefined;
@@ -217,17 +224,14 @@ export class PubSub {
     options: Pick<SubscribeOptions, 'group'> = {},
   ): Promise<Subscription> {
     assertSubject(subject, { wildcards: true });
-    this.assertOpen();
+    this.assertOpen('subscribe');
     const group = options.group ?? this.service;
     assertGroup(group);
     const subscription = await this.transport.respond(subject, group, async (request): Promise<Omit<Envelope, 'subject'>> => {
       const message = toMessage({ ...request, attempt: 1 }, group);
       try {
         const payload = request.data.length ? JSON.parse(decoder.decode(request.data)) : undefined;
-        const result = await runInContext(
-          { correlationId: message.correlationId ?? message.id, idempotencyKey: message.idempotencyKey, causationId: message.id },
-          () => handler(payload, message),
-        );
+        const result = await runInContext(contextOf(message), () => handler(payload, message));
         return { data: encodeJson(result ?? null), headers: { [CE.contentType]: JSON_TYPE } };
       } catch (error) {
         const remote = error instanceof SyntaxError ? new RemoteError(400, 'request body is not JSON', 'BadRequest') : toRemoteError(error);
@@ -241,10 +245,18 @@ export class PubSub {
     return this.track(subscription);
   }
 
-  /** Stops every subscription (waiting for handlers in flight), then flushes and disconnects. Idempotent. */
+  /**
+   * Stops every subscription and waits for the handlers in flight (which may still publish), then
+   * flushes and disconnects. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+      this.draining = true;
+      const results = await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.close()));
+      for (const result of results) {
+        if (result.status === 'rejected') this.logger.error(`a subscription did not close cleanly: ${describe(result.reason)}`);
+      }
+      this.closed = true;
       await this.transport.close();
     })();
     return this.closing;
@@ -295,13 +307,12 @@ export class PubSub {
         return ACK;
       } catch (error) {
         const reason = describe(error);
+        if (error instanceof PermanentError) return this.deadLetter(message, reason);
         if (delivery === 'at-most-once') {
           this.logger.error(`handler for ${message.subject} (group ${group}) failed, message dropped (at-most-once): ${reason}`);
           return ACK;
         }
-        if (error instanceof PermanentError || message.attempt >= retry.maxAttempts) {
-          return this.deadLetter(message, reason);
-        }
+        if (message.attempt >= retry.maxAttempts) return this.deadLetter(message, reason);
         const delayMs = backoffDelay(retry, message.attempt);
         this.logger.warn(`handler for ${message.subject} (group ${group}) failed on attempt ${message.attempt}, retry in ${delayMs} ms: ${reason}`);
         return { kind: 'retry', delayMs };
@@ -312,7 +323,8 @@ export class PubSub {
   private async deadLetter(message: Message, reason: string): Promise<Outcome> {
     const envelope = deadLetterEnvelope(message, reason);
     try {
-      await this.transport.publish(envelope, 'at-least-once', `${message.group}:${message.id}`);
+      // Without an event id there is nothing to de-duplicate on: a random id keeps each one stored.
+      await this.transport.publish(envelope, 'at-least-once', `${message.group}:${message.id || randomUUID()}`);
       this.logger.error(`dead-lettered ${message.subject} ${message.id} (group ${message.group}): ${reason}`);
       return TERM;
     } catch (error) {
@@ -334,8 +346,8 @@ export class PubSub {
     };
   }
 
-  private assertOpen(): void {
-    if (this.closing) throw new Error('PubSub is closed');
+  private assertOpen(operation: 'publish' | 'subscribe'): void {
+    if (this.closed || (operation === 'subscribe' && this.draining)) throw new Error(`PubSub is closed: cannot ${operation}`);
   }
 }
 
@@ -351,6 +363,14 @@ function toMessage(delivered: Envelope & { attempt: number }, group: string): Me
     correlationId: headers[CE.correlationId],
     idempotencyKey: headers[CE.idempotencyKey],
   };
+}
+
+/** The caller's trace headers, unless it set its own. */
+function withTrace(headers: Headers | undefined, context: MessageContext | undefined): Headers | undefined {
+  if (!context?.traceparent) return headers;
+  const trace: Headers = {};
+  for (const key of TRACE_HEADERS) if (context[key]) trace[key] = context[key];
+  return { ...trace, ...headers };
 }
 
 function encodeJson(value: unknown): Uint8Array {

@@ -19,7 +19,10 @@ export interface ConsumerSpec {
   readonly concurrency: number;
   /** at-least-once: where a group that has never subscribed before starts reading. */
   readonly from: 'all' | 'new';
-  /** at-least-once: a message not settled within this time is redelivered (the handler is presumed dead). */
+  /**
+   * at-least-once: a message not settled within this time is redelivered. A running handler keeps
+   * it alive (the NATS transport sends progress), so this only catches a process that died.
+   */
   readonly ackWaitMs: number;
 }
 

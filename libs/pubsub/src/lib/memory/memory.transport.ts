@@ -1,4 +1,5 @@
 import { RemoteError, RequestTimeoutError } from '../errors';
+import { assertHeaders } from '../header-rules';
 import { Limiter } from '../limiter';
 import type { Delivery, Envelope } from '../message';
 import { subjectMatches } from '../subject';
@@ -59,16 +60,18 @@ export class MemoryBroker {
   private readonly log: Envelope[] = [];
   private readonly seen = new Set<string>();
 
-  publish(envelope: Envelope, delivery: Delivery, dedupId?: string): void {
-    if (delivery === 'at-least-once') {
-      if (dedupId && this.seen.has(dedupId)) return;
-      if (dedupId) this.seen.add(dedupId);
-      this.log.push(envelope);
-      for (const durable of this.durables.values()) {
-        if (subjectMatches(durable.pattern, envelope.subject)) {
-          durable.queue.push({ envelope, attempt: 1 });
-          this.dispatch(durable);
-        }
+  /**
+   * Every subject counts as stored, as if a stream covered it: on NATS too a plain publish to a
+   * stream's subject is stored, only the publisher does not wait for it (`delivery`).
+   */
+  publish(envelope: Envelope, _delivery: Delivery, dedupId?: string): void {
+    if (dedupId && this.seen.has(dedupId)) return;
+    if (dedupId) this.seen.add(dedupId);
+    this.log.push(envelope);
+    for (const durable of this.durables.values()) {
+      if (subjectMatches(durable.pattern, envelope.subject)) {
+        durable.queue.push({ envelope, attempt: 1 });
+        this.dispatch(durable);
       }
     }
     // Like core NATS, live (at-most-once) subscribers see every publish, stored or not.
@@ -135,14 +138,22 @@ export class MemoryBroker {
       if (!member) return;
       const item = durable.queue.shift()!;
       member.busy++;
-      // Asynchronous like a network hop, so a publisher never runs its subscribers' code inline.
-      setImmediate(() => void this.deliver(durable, member, item));
+      // Through the member's limiter, so its close() waits for this delivery too.
+      void member.limiter.run(() => this.deliver(durable, member, item));
     }
   }
 
   private async deliver(durable: Durable, member: Consumer, item: { envelope: Envelope; attempt: number }): Promise<void> {
+    // Asynchronous like a network hop, so a publisher never runs its subscribers' code inline.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (member.closed) {
+      // It left before the message reached it: the message waits for the next member, as on NATS.
+      member.busy--;
+      durable.queue.unshift(item);
+      return;
+    }
     const delivered: Delivered = { ...item.envelope, attempt: item.attempt };
-    const outcome = await member.limiter.run(() => member.processor(delivered)).catch(() => ({ kind: 'retry', delayMs: 1_000 }) as const);
+    const outcome = await member.processor(delivered).catch(() => ({ kind: 'retry', delayMs: 1_000 }) as const);
     member.busy--;
     if (outcome.kind === 'retry') {
       const timer = setTimeout(() => {
@@ -160,6 +171,7 @@ export class MemoryBroker {
       subject: spec.subject,
       group: spec.group,
       close: async () => {
+        if (member.closed) return;
         member.closed = true;
         group.members.splice(group.members.indexOf(member), 1);
         await member.limiter.idle();
@@ -182,6 +194,7 @@ export class MemoryTransport implements Transport {
   constructor(readonly broker: MemoryBroker = new MemoryBroker()) {}
 
   async publish(envelope: Envelope, delivery: Delivery, dedupId = envelope.headers['ce-id']): Promise<void> {
+    assertHeaders(envelope.headers);
     // Copies, as a network would: a publisher mutating its buffer later must not change what was sent.
     this.broker.publish({ ...envelope, data: envelope.data.slice(), headers: { ...envelope.headers } }, delivery, dedupId);
   }

@@ -1,9 +1,8 @@
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import { assertHeaders } from '../header-rules';
 import type { Headers } from '../message';
 
 const encoder = new TextEncoder();
-const KEY = /^[!-9;-~]+$/;
-const LINE_BREAK = /[\r\n]/;
 
 /** Full nats.js headers, for the JetStream client, which adds its own (`Nats-Msg-Id`). */
 export function toNatsHeaders(headers: Headers): MsgHdrs {
@@ -15,23 +14,20 @@ export function toNatsHeaders(headers: Headers): MsgHdrs {
 /**
  * The header block of a core publish, encoded in one pass. nats.js only calls `encode()` on the
  * headers it publishes, and its own `set()` validation dominated the cost of a small message.
- * Keys and values are checked here instead: a line break would let a value forge other headers.
  */
 export function encodedHeaders(headers: Headers): MsgHdrs {
+  assertHeaders(headers);
   let block = 'NATS/1.0\r\n';
-  for (const key in headers) {
-    const value = headers[key];
-    if (!KEY.test(key) || LINE_BREAK.test(value)) throw new Error(`invalid header "${key}"`);
-    block += `${key}: ${value}\r\n`;
-  }
+  for (const key in headers) block += `${key}: ${headers[key]}\r\n`;
   const bytes = encoder.encode(`${block}\r\n`);
   return { encode: () => bytes } as unknown as MsgHdrs;
 }
 
+/** Keys lower-cased; of a repeated header the first value counts (CloudEvents attributes are single). */
 export function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
-  const result: Headers = {};
+  const result: Headers = Object.create(null);
   if (!headers) return result;
-  for (const [key, values] of headers) result[key.toLowerCase()] = values[0];
+  for (const [key, values] of headers) result[key.toLowerCase()] ??= values[0];
   return result;
 }
 
@@ -46,7 +42,7 @@ export function readHeaders(message: Msg): Headers {
   const internals = message as unknown as { _rdata?: Uint8Array; _msg?: { hdr?: number } };
   const length = internals._msg?.hdr;
   if (!(internals._rdata instanceof Uint8Array) || typeof length !== 'number') return fromNatsHeaders(message.headers);
-  const result: Headers = {};
+  const result: Headers = Object.create(null);
   if (length < 0) return result;
   const block = decoder.decode(internals._rdata.subarray(0, length));
   // The first line is the status line ("NATS/1.0"); then "key: value" lines up to an empty one.

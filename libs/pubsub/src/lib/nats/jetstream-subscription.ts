@@ -25,6 +25,7 @@ export class JetStreamSubscription implements Subscription {
     private readonly consumer: Consumer,
     private readonly spec: ConsumerSpec,
     private readonly processor: Processor,
+    private readonly logger: { error(message: string): void },
   ) {
     this.limiter = new Limiter(spec.concurrency);
   }
@@ -52,11 +53,19 @@ export class JetStreamSubscription implements Subscription {
         }
         void this.handle(message).finally(() => this.limiter.release());
       }
-    })();
+    })().catch((error: unknown) => this.logger.error(`consumer of ${this.spec.subject} (${this.spec.group}) stopped: ${(error as Error).message}`));
     return this;
   }
 
   private async handle(message: JsMsg): Promise<void> {
+    // A slow handler is not a dead one: tell the server so it does not redeliver during the work.
+    const heartbeat = setInterval(() => {
+      try {
+        message.working();
+      } catch {
+        // Disconnected: the server will redeliver if the ack cannot reach it either.
+      }
+    }, Math.max(1_000, this.spec.ackWaitMs / 2));
     let outcome: Outcome;
     try {
       outcome = await this.processor({
@@ -67,6 +76,8 @@ export class JetStreamSubscription implements Subscription {
       });
     } catch {
       outcome = { kind: 'retry', delayMs: 1_000 };
+    } finally {
+      clearInterval(heartbeat);
     }
     const settle =
       outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();

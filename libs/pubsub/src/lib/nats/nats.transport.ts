@@ -7,7 +7,8 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { connect, errors, nanos, type MsgHdrs, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { createHash } from 'node:crypto';
+import { connect, errors, nanos, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { Limiter } from '../limiter';
 import type { Delivery, Envelope } from '../message';
 import { RemoteError, RequestTimeoutError } from '../errors';
@@ -27,8 +28,10 @@ export interface NatsTransportOptions {
   streams?: readonly StreamSpec[];
   /** How long an at-least-once publish keeps trying while the broker is away (default 30 s). */
   publishTimeoutMs?: number;
-  logger?: { log(message: string): void; warn(message: string): void };
+  logger?: TransportLogger;
 }
+
+type TransportLogger = { log(message: string): void; warn(message: string): void; error(message: string): void };
 
 /** Core NATS for at-most-once and request/reply, JetStream for at-least-once. */
 export class NatsTransport implements Transport {
@@ -40,6 +43,7 @@ export class NatsTransport implements Transport {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly publishTimeoutMs: number,
+    private readonly logger: TransportLogger,
   ) {}
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
@@ -55,17 +59,24 @@ export class NatsTransport implements Transport {
     }).catch((error: unknown) => {
       throw new Error(`cannot connect to NATS at ${servers.map(redact).join(',')}: ${(error as Error).message}`);
     });
-    if (options.logger) void logStatus(connection, options.logger);
+    const logger = options.logger ?? console;
+    void logStatus(connection, logger);
     const jsm = await jetstreamManager(connection);
     await ensureStreams(jsm, options.streams ?? []);
-    return new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000);
+    return new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000, logger);
   }
 
   async publish(envelope: Envelope, delivery: Delivery, dedupId = envelope.headers['ce-id']): Promise<void> {
     if (delivery === 'at-most-once') {
+      const headers = encodedHeaders(envelope.headers);
+      const size = envelope.data.length + (headers as unknown as { encode(): Uint8Array }).encode().length;
+      // Checked now, because the write below happens after this promise has resolved.
+      if (size > this.connection.info!.max_payload) {
+        throw new Error(`message on ${envelope.subject} is ${size} bytes, over the server's limit of ${this.connection.info!.max_payload}`);
+      }
       // nats.js writes to the socket on the next microtask, so each awaited publish would cost a
       // write of its own; gathering them until the event loop turns sends a burst in one write.
-      if (this.outbox.push([envelope.subject, envelope.data, encodedHeaders(envelope.headers)]) === 1) setImmediate(this.flushOutbox);
+      if (this.outbox.push([envelope.subject, envelope.data, headers]) === 1) setImmediate(this.flushOutbox);
       return;
     }
     this.flushOutbox();
@@ -99,7 +110,7 @@ export class NatsTransport implements Transport {
     return spec.delivery === 'at-most-once' ? this.subscribeCore(spec, processor) : this.subscribeJetStream(spec, processor);
   }
 
-  private subscribeCore(spec: ConsumerSpec, processor: Processor): Subscription {
+  private async subscribeCore(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
     const subscription = this.connection.subscribe(spec.subject, { queue: spec.group });
     const limiter = new Limiter(spec.concurrency);
     // The subscription's own iterator is the queue: waiting here costs nothing per message,
@@ -111,7 +122,9 @@ export class NatsTransport implements Transport {
           () => limiter.release(),
         );
       }
-    })();
+    })().catch((error: unknown) => this.logger.error(`subscription to ${spec.subject} stopped: ${(error as Error).message}`));
+    // Resolve only once the server knows the interest, so a publish right after is not missed.
+    await this.connection.flush();
     return {
       subject: spec.subject,
       group: spec.group,
@@ -144,7 +157,7 @@ export class NatsTransport implements Transport {
       await this.jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
     });
     const consumer = await this.js.consumers.get(stream, durable);
-    return new JetStreamSubscription(consumer, spec, processor).start();
+    return new JetStreamSubscription(consumer, spec, processor, this.logger).start();
   }
 
   async request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {
@@ -167,18 +180,33 @@ export class NatsTransport implements Transport {
   }
 
   async respond(subject: string, group: string, responder: Responder): Promise<Subscription> {
-    const limiter = new Limiter(Number.MAX_SAFE_INTEGER);
+    const inFlight = new Limiter(Number.MAX_SAFE_INTEGER);
+    const answer = async (message: Msg) => {
+      const reply = await responder({ subject: message.subject, data: message.data, headers: fromNatsHeaders(message.headers) });
+      try {
+        message.respond(reply.data, { headers: toNatsHeaders(reply.headers) });
+      } catch (error) {
+        // Too large for the server, say: the caller gets this error instead of a timeout.
+        const failure = JSON.stringify({ statusCode: 500, message: `reply not sent: ${(error as Error).message}` });
+        message.respond(failure, { headers: toNatsHeaders({ 'content-type': 'application/json', 'reply-status': '500' }) });
+      }
+    };
     const subscription = this.connection.subscribe(subject, {
       queue: group,
       callback: (error, message) => {
         if (error) return;
-        void limiter.run(async () => {
-          const reply = await responder({ subject: message.subject, data: message.data, headers: fromNatsHeaders(message.headers) });
-          message.respond(reply.data, { headers: toNatsHeaders(reply.headers) });
-        });
+        inFlight.run(() => answer(message)).catch((failure: unknown) => this.logger.error(`reply on ${subject} failed: ${(failure as Error).message}`));
       },
     });
-    return coreSubscription({ subject, group }, subscription, limiter);
+    await this.connection.flush();
+    return {
+      subject,
+      group,
+      close: async () => {
+        if (!subscription.isClosed()) await subscription.drain();
+        await inFlight.idle();
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -188,20 +216,13 @@ export class NatsTransport implements Transport {
   }
 }
 
-function coreSubscription(spec: { subject: string; group: string }, subscription: NatsSubscription, limiter: Limiter): Subscription {
-  return {
-    subject: spec.subject,
-    group: spec.group,
-    close: async () => {
-      if (!subscription.isClosed()) await subscription.drain();
-      await limiter.idle();
-    },
-  };
-}
-
-/** Durable names may not contain `.`, `*` or `>`: one consumer per group and subject filter. */
+/**
+ * One durable consumer per group and subject filter. Names may not contain `.`, `*` or `>`; the
+ * readable part alone could collide (`a.b` and `a_b`), so a hash of the subject makes it unique.
+ */
 export function durableName(group: string, subject: string): string {
-  return `${group}__${subject.replaceAll('.', '_').replaceAll('*', 'any').replaceAll('>', 'all')}`;
+  const readable = subject.replaceAll('.', '_').replaceAll('*', 'any').replaceAll('>', 'all');
+  return `${group}__${readable}_${createHash('sha256').update(subject).digest('hex').slice(0, 8)}`;
 }
 
 export function parseServers(servers: string | string[]): string[] {
@@ -215,12 +236,12 @@ export function parseServers(servers: string | string[]): string[] {
   return list;
 }
 
-/** Credentials embedded in a URL never reach a log. */
+/** Credentials embedded in a URL never reach a log: everything up to the last `@` goes. */
 function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
+  return url.replace(/\/\/.*@/, '//***@');
 }
 
-async function logStatus(connection: NatsConnection, logger: { log(message: string): void; warn(message: string): void }) {
+async function logStatus(connection: NatsConnection, logger: TransportLogger) {
   for await (const status of connection.status()) {
     if (status.type === 'disconnect') logger.warn(`NATS disconnected from ${redact(String(status.server))}, reconnecting`);
     else if (status.type === 'reconnect') logger.log(`NATS reconnected to ${redact(String(status.server))}`);

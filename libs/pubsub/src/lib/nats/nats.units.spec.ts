@@ -25,10 +25,16 @@ describe('NATS_ADDR parsing', () => {
 });
 
 describe('durable consumer names', () => {
-  it('are one per group and subject filter, without the characters NATS forbids', () => {
-    expect(durableName('email-service', 'deployment.created')).toBe('email-service__deployment_created');
-    expect(durableName('analytics', 'tracking.>')).toBe('analytics__tracking_all');
-    expect(durableName('analytics', 'user.*')).toBe('analytics__user_any');
+  it('are one per group and subject filter, readable, without the characters NATS forbids', () => {
+    expect(durableName('email-service', 'deployment.created')).toMatch(/^email-service__deployment_created_[0-9a-f]{8}$/);
+    expect(durableName('analytics', 'tracking.>')).toMatch(/^analytics__tracking_all_[0-9a-f]{8}$/);
+    expect(durableName('analytics', 'user.*')).toMatch(/^analytics__user_any_[0-9a-f]{8}$/);
+    expect(durableName('email-service', 'deployment.created')).toBe(durableName('email-service', 'deployment.created'));
+  });
+
+  it('never let two subjects share a consumer', () => {
+    expect(durableName('g', 'a.b')).not.toBe(durableName('g', 'a_b'));
+    expect(durableName('g', 'x.*')).not.toBe(durableName('g', 'x.any'));
   });
 });
 

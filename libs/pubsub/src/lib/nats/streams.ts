@@ -1,4 +1,4 @@
-import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 
 export interface StreamSpec {
@@ -13,37 +13,39 @@ export interface StreamSpec {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Creates each stream or updates it in place. Subjects are merged with what is there, so services
- * that each declare part of a stream (or an operator's additions) do not clobber one another.
+ * Creates each stream, or adds the subjects it lacks. An existing stream's settings are left as
+ * they are (an operator may have tuned them), and subjects are only ever added, so services that
+ * each declare part of a stream do not clobber one another.
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: readonly StreamSpec[]): Promise<void> {
   for (const spec of specs) await ensureStream(jsm, spec);
 }
 
-async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, retried = false): Promise<void> {
-  const wanted: Partial<StreamConfig> = {
-    subjects: spec.subjects,
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    max_age: nanos(spec.maxAgeMs ?? 7 * DAY_MS),
-    duplicate_window: nanos(spec.duplicateWindowMs ?? 2 * 60 * 1000),
-  };
-  const existing = await jsm.streams.info(spec.name).catch((error: unknown) => {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  });
-  try {
-    if (!existing) {
-      await jsm.streams.add({ name: spec.name, ...wanted });
-      return;
+async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const existing = await jsm.streams.info(spec.name).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+      if (!existing) {
+        await jsm.streams.add({
+          name: spec.name,
+          subjects: spec.subjects,
+          retention: RetentionPolicy.Limits,
+          storage: StorageType.File,
+          max_age: nanos(spec.maxAgeMs ?? 7 * DAY_MS),
+          duplicate_window: nanos(spec.duplicateWindowMs ?? 2 * 60 * 1000),
+        });
+        return;
+      }
+      const missing = spec.subjects.filter((subject) => !existing.config.subjects.includes(subject));
+      if (missing.length === 0) return;
+      await jsm.streams.update(spec.name, { ...existing.config, subjects: [...existing.config.subjects, ...missing] });
+      // Loop: another service may have written between our read and our update; read again to be sure.
+    } catch (error) {
+      if (attempt >= 5) throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`);
     }
-    const subjects = [...new Set([...existing.config.subjects, ...spec.subjects])];
-    const { retention: _fixed, storage: _fixedToo, ...updatable } = wanted;
-    await jsm.streams.update(spec.name, { ...existing.config, ...updatable, subjects });
-  } catch (error) {
-    // Another service created it between our read and our write: read again and merge.
-    if (!retried && /already in use|already exists/i.test(String(error))) return ensureStream(jsm, spec, true);
-    throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { CE } from '../cloudevents';
 import { readDeadLetter, type DeadLetter } from '../dead-letter';
-import { RemoteError } from '../errors';
+import { PermanentError, RemoteError } from '../errors';
 import { defineEvent } from '../event-definition';
 import type { Message } from '../message';
 import { duplicator, type Middleware } from '../middleware';
@@ -193,6 +193,7 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       const handled: string[] = [];
       await billing.on(Ordered, async (order) => {
         if (order.orderId === 'cursed') throw new Error('payment provider rejects it');
+        if (order.orderId === 'refund') throw new PermanentError('refunds are not handled here\nsee the billing runbook');
         handled.push(order.orderId);
       });
       const publisher = await connect('publisher');
@@ -200,49 +201,61 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await expect(publisher.emit(Ordered, { orderId: 'bad', amount: -1 })).rejects.toThrow(/amount/);
       const cursedId = await publisher.emit(Ordered, { orderId: 'cursed', amount: 5 });
       const poisonId = await publisher.publish(Ordered.subject, encode('{"orderId": 42}'), { delivery: 'at-least-once' });
+      const refundId = await publisher.emit(Ordered, { orderId: 'refund', amount: 3 });
       await publisher.emit(Ordered, { orderId: 'fine', amount: 10 });
 
-      await waitFor(() => deadLetters.length === 2 && handled.includes('fine'), { message: 'two dead letters and the good order' });
+      await waitFor(() => deadLetters.length === 3 && handled.includes('fine'), { message: 'three dead letters and the good order' });
       const cursed = deadLetters.find((letter) => letter.id === cursedId)!;
       expect(cursed).toMatchObject({ group: 'billing', attempts: 3, subject: Ordered.subject });
       expect(cursed.reason).toMatch(/payment provider rejects it/);
       const poison = deadLetters.find((letter) => letter.id === poisonId)!;
       expect(poison).toMatchObject({ group: 'billing', attempts: 1, subject: Ordered.subject });
       expect(poison.reason).toMatch(/orderId/);
+      // Not retried, and its multi-line reason kept on one header line.
+      const refund = deadLetters.find((letter) => letter.id === refundId)!;
+      expect(refund).toMatchObject({ attempts: 1, reason: 'PermanentError: refunds are not handled here see the billing runbook' });
       expect(handled).toEqual(['fine']);
     });
 
-    it('close() waits for the handler in flight, and nothing is lost', async () => {
+    it('close() waits for the handler in flight, which can still publish, and nothing is lost', async () => {
       const subject = topic('drain');
+      const after = topic('after');
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const finished: string[] = [];
+      const followUps: string[] = [];
       let started = 0;
       const first = await harness.connect('drainer');
       await first.subscribe(subject, async (m) => {
         started++;
-        if (started === 1) await gate;
+        if (started === 1) {
+          await gate;
+          // Still connected and allowed to publish: close() has not gone past this handler.
+          await first.publish(after, m.data, { delivery: 'at-least-once' });
+        }
         finished.push(decode(m.data));
       }, { delivery: 'at-least-once' });
+      const observer = await connect('observer');
+      await observer.subscribe(after, async (m) => void followUps.push(decode(m.data)), { delivery: 'at-least-once' });
       const publisher = await connect('publisher');
       for (let i = 0; i < 10; i++) await publisher.publish(subject, encode(String(i)), { delivery: 'at-least-once' });
       await waitFor(() => started === 1, { message: 'the first handler to start' });
 
-      let closed = false;
-      const closing = first.close().then(() => (closed = true));
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(closed).toBe(false);
+      const closing = first.close();
       release();
       await closing;
       expect(finished[0]).toBe('0');
+      await waitFor(() => followUps.length === 1, { message: "the in-flight handler's follow-up event" });
+      expect(followUps).toEqual(['0']);
 
       const second = await connect('drainer');
       await second.subscribe(subject, async (m) => void finished.push(decode(m.data)), { delivery: 'at-least-once' });
       // Messages the first subscriber had pulled but not started come back after a short delay.
       await waitFor(() => new Set(finished).size === 10, { timeoutMs: 20_000, message: 'all 10 messages handled across the restart' });
+      expect(finished.filter((body) => body === '0')).toHaveLength(1);
     }, 60_000);
 
-    it('propagates correlation id and idempotency key onto events a handler publishes', async () => {
+    it('propagates correlation id, idempotency key and trace context onto events a handler publishes', async () => {
       const [incoming, outgoing] = [topic('in'), topic('out')];
       const relay = await connect('relay');
       await relay.subscribe(incoming, async () => void (await relay.publish(outgoing, encode('caused'))));
@@ -251,12 +264,37 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await sink.subscribe(outgoing, async (m) => void caused.push(m));
       const publisher = await connect('publisher');
 
-      const cause = await publisher.publish(incoming, encode('cause'), { correlationId: 'req-7', idempotencyKey: 'key-7' });
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const cause = await publisher.publish(incoming, encode('cause'), {
+        correlationId: 'req-7',
+        idempotencyKey: 'key-7',
+        headers: { traceparent },
+      });
 
       const [message] = await waitFor(() => caused.length === 1 && caused, { message: 'the caused event' });
       expect(message.correlationId).toBe('req-7');
       expect(message.idempotencyKey).toBe('key-7');
       expect(message.headers[CE.causationId]).toBe(cause);
+      expect(message.headers['traceparent']).toBe(traceparent);
+    });
+
+    it('dead-letters a schema-invalid at-most-once event instead of dropping it silently', async () => {
+      const Pinged = defineEvent({ subject: topic('ping'), version: 1, schema: z.object({ at: z.string() }), delivery: 'at-most-once' });
+      const deadLetters: DeadLetter[] = [];
+      const observer = await connect('observer');
+      await observer.subscribe('dead-letter.pinger.>', async (m) => void deadLetters.push(readDeadLetter(m)), {
+        delivery: 'at-least-once',
+        from: 'new',
+      });
+      const pinger = await connect('pinger');
+      const pings: string[] = [];
+      await pinger.on(Pinged, async (ping) => void pings.push(ping.at));
+      const publisher = await connect('publisher');
+      await publisher.publish(Pinged.subject, encode('{"at": 1}'));
+      await publisher.emit(Pinged, { at: 'noon' });
+      await waitFor(() => deadLetters.length === 1 && pings.length === 1, { message: 'the dead letter and the valid ping' });
+      expect(deadLetters[0]).toMatchObject({ group: 'pinger', subject: Pinged.subject });
+      expect(deadLetters[0].reason).toMatch(/at/);
     });
 
     it('runs a duplicator middleware: every message is handled twice', async () => {

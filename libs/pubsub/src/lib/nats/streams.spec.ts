@@ -1,0 +1,33 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos } from '@nats-io/transport-node';
+import { startNatsServer, type NatsServer } from '@mediamagic/testing';
+import { ensureStreams } from './streams';
+
+describe('streams at start', () => {
+  let server: NatsServer;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(() => server.dispose());
+
+  it('are created once, and services that each declare part of one never clobber each other or the operator', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStreams(jsm, [{ name: 'SHARED', subjects: ['orders.>'] }]);
+      const created = await jsm.streams.info('SHARED');
+      expect(created.config).toMatchObject({ retention: 'limits', storage: 'file', duplicate_window: nanos(120_000) });
+      // An operator keeps events longer; then two services start at once, each with its own subjects.
+      await jsm.streams.update('SHARED', { ...created.config, max_age: nanos(30 * 24 * 3_600_000) });
+      await Promise.all([
+        ensureStreams(jsm, [{ name: 'SHARED', subjects: ['orders.>', 'refunds.>'] }]),
+        ensureStreams(jsm, [{ name: 'SHARED', subjects: ['invoices.>'] }]),
+      ]);
+      const { config } = await jsm.streams.info('SHARED');
+      expect([...config.subjects].sort()).toEqual(['invoices.>', 'orders.>', 'refunds.>']);
+      expect(config.max_age).toBe(nanos(30 * 24 * 3_600_000));
+    } finally {
+      await nc.close();
+    }
+  });
+});

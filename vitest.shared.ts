@@ -25,6 +25,8 @@ export function projectConfig(name: string) {
       include: ['src/**/*.spec.ts'],
       testTimeout: 30_000,
       hookTimeout: 60_000,
+      // The JSON reports are summed by scripts/test-summary.mjs into the one line CI reads.
+      reporters: ['default', ['json', { outputFile: resolve(root, 'tmp/test-results', `${name}.json`) }]],
     },
   });
 }

@@ -20,3 +20,31 @@ transportSuite(
   },
   { brokerRestarts: true },
 );
+
+describe('NATS transport, beyond the universal suite', () => {
+  let server: NatsServer;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(() => server.dispose());
+
+  it('fails an at-least-once publish at once when no stream stores its subject, instead of retrying', async () => {
+    const pubsub = await createPubSub({ service: 'lonely', natsAddr: server.url, logger: quiet });
+    try {
+      const started = Date.now();
+      await expect(pubsub.publish('nowhere.stored', new Uint8Array([1]), { delivery: 'at-least-once' })).rejects.toThrow(
+        /no JetStream stream stores nowhere.stored/,
+      );
+      // Far below the 30 s a publish keeps retrying while the broker is away.
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await pubsub.close();
+    }
+  });
+
+  it('refuses to start with an unreachable NATS_ADDR, saying where without the credentials', async () => {
+    await expect(createPubSub({ service: 'x', natsAddr: 'nats://user:s3cret@127.0.0.1:1', logger: quiet })).rejects.toThrow(
+      /cannot connect to NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1/,
+    );
+  });
+});

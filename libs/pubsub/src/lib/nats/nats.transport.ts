@@ -88,12 +88,26 @@ export class NatsTransport implements Transport {
         await this.js.publish(envelope.subject, envelope.data, { msgID: dedupId, headers, timeout: 5_000 });
         return;
       } catch (error) {
+        if (await this.noStreamStores(envelope.subject)) {
+          throw new Error(`no JetStream stream stores ${envelope.subject}: declare one in the streams option`);
+        }
         if (Date.now() > deadline || this.connection.isClosed()) {
           throw new Error(`publish to ${envelope.subject} not stored: ${(error as Error).message}`);
         }
         await delay(Math.min(1_000, 25 * 2 ** attempt));
       }
     }
+  }
+
+  /**
+   * Whether a failed publish can never succeed: no stream covers the subject (the server answers
+   * as if JetStream were off). Retrying is for a broker that is away, not for a missing stream.
+   */
+  private async noStreamStores(subject: string): Promise<boolean> {
+    return this.jsm.streams.find(subject).then(
+      () => false,
+      (error: unknown) => /no stream matches subject/i.test(String(error)),
+    );
   }
 
   private readonly flushOutbox = (): void => {

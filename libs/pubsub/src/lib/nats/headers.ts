@@ -1,4 +1,5 @@
 import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import type { JsMsg } from '@nats-io/jetstream';
 import { assertHeaders } from '../header-rules';
 import type { Headers } from '../message';
 
@@ -38,10 +39,12 @@ const decoder = new TextDecoder();
  * validates every key again and was a fifth of the receive path; when its internals are not the
  * ones this was written for, the public (slower) way is taken.
  */
-export function readHeaders(message: Msg): Headers {
-  const internals = message as unknown as { _rdata?: Uint8Array; _msg?: { hdr?: number } };
+export function readHeaders(message: Msg | JsMsg): Headers {
+  // A JetStream message wraps the core one it arrived in.
+  const core = (message as { msg?: Msg }).msg ?? message;
+  const internals = core as unknown as { _rdata?: Uint8Array; _msg?: { hdr?: number } };
   const length = internals._msg?.hdr;
-  if (!(internals._rdata instanceof Uint8Array) || typeof length !== 'number') return fromNatsHeaders(message.headers);
+  if (!(internals._rdata instanceof Uint8Array) || typeof length !== 'number') return fromNatsHeaders(core.headers);
   const result: Headers = Object.create(null);
   if (length < 0) return result;
   const block = decoder.decode(internals._rdata.subarray(0, length));

@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Limiter } from '../limiter';
 import type { ConsumerSpec, Outcome, Processor, Subscription } from '../transport';
-import { fromNatsHeaders } from './headers';
+import { readHeaders } from './headers';
 
 /**
  * How long a pull request lives. The server keeps sending to a pull request until it expires, even
@@ -20,6 +20,8 @@ export class JetStreamSubscription implements Subscription {
   private stopping = false;
   private readonly limiter: Limiter;
   private readonly settlements: Array<() => void> = [];
+  private readonly inFlight = new Set<JsMsg>();
+  private heartbeat?: NodeJS.Timeout;
 
   constructor(
     private readonly consumer: Consumer,
@@ -42,6 +44,17 @@ export class JetStreamSubscription implements Subscription {
     // A small buffer per subscriber keeps the work spread across a group's instances.
     const messages = await this.consumer.consume({ max_messages: Math.max(8, this.spec.concurrency * 2), expires: PULL_EXPIRES_MS });
     this.messages = messages;
+    // A slow handler is not a dead one: tell the server, so it does not redeliver during the work.
+    this.heartbeat = setInterval(() => {
+      for (const message of this.inFlight) {
+        try {
+          message.working();
+        } catch {
+          // Disconnected: if the ack cannot reach the server either, it will redeliver.
+        }
+      }
+    }, Math.max(500, this.spec.ackWaitMs / 2));
+    this.heartbeat.unref();
     this.loop = (async () => {
       for await (const message of messages) {
         if (!this.limiter.tryAcquire()) await this.limiter.acquire();
@@ -58,26 +71,19 @@ export class JetStreamSubscription implements Subscription {
   }
 
   private async handle(message: JsMsg): Promise<void> {
-    // A slow handler is not a dead one: tell the server so it does not redeliver during the work.
-    const heartbeat = setInterval(() => {
-      try {
-        message.working();
-      } catch {
-        // Disconnected: the server will redeliver if the ack cannot reach it either.
-      }
-    }, Math.max(1_000, this.spec.ackWaitMs / 2));
+    this.inFlight.add(message);
     let outcome: Outcome;
     try {
       outcome = await this.processor({
         subject: message.subject,
         data: message.data,
-        headers: fromNatsHeaders(message.headers),
+        headers: readHeaders(message),
         attempt: message.info.deliveryCount,
       });
     } catch {
       outcome = { kind: 'retry', delayMs: 1_000 };
     } finally {
-      clearInterval(heartbeat);
+      this.inFlight.delete(message);
     }
     const settle =
       outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();
@@ -100,6 +106,7 @@ export class JetStreamSubscription implements Subscription {
     await this.messages?.close();
     await this.loop;
     await this.limiter.drain();
+    clearInterval(this.heartbeat);
     this.flushSettlements();
   }
 }

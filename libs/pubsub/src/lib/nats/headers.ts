@@ -1,20 +1,14 @@
-import { headers as natsHeaders, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { JsMsg } from '@nats-io/jetstream';
 import { assertHeaders } from '../header-rules';
 import type { Headers } from '../message';
 
 const encoder = new TextEncoder();
 
-/** Full nats.js headers, for the JetStream client, which adds its own (`Nats-Msg-Id`). */
-export function toNatsHeaders(headers: Headers): MsgHdrs {
-  const result = natsHeaders();
-  for (const key in headers) result.set(key, headers[key]);
-  return result;
-}
-
 /**
- * The header block of a core publish, encoded in one pass. nats.js only calls `encode()` on the
- * headers it publishes, and its own `set()` validation dominated the cost of a small message.
+ * A header block encoded in one pass. nats.js only calls `encode()` on the headers it sends (as
+ * long as it is not asked to add its own, such as a `msgID`), and its own `set()` validation
+ * dominated the cost of a small message.
  */
 export function encodedHeaders(headers: Headers): MsgHdrs {
   assertHeaders(headers);
@@ -25,7 +19,7 @@ export function encodedHeaders(headers: Headers): MsgHdrs {
 }
 
 /** Keys lower-cased; of a repeated header the first value counts (CloudEvents attributes are single). */
-export function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
+function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
   const result: Headers = Object.create(null);
   if (!headers) return result;
   for (const [key, values] of headers) result[key.toLowerCase()] ??= values[0];

@@ -159,6 +159,20 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       expect(done.filter((body) => body === 'flaky')).toHaveLength(1);
     });
 
+    it('stores a republished at-least-once event once: its id is the de-duplication id', async () => {
+      const subject = topic('dedup');
+      const received: string[] = [];
+      const consumer = await connect('dedup');
+      await consumer.subscribe(subject, async (m) => void received.push(decode(m.data)), { delivery: 'at-least-once' });
+      const publisher = await connect('publisher');
+      const id = randomUUID();
+      await publisher.publish(subject, encode('first'), { delivery: 'at-least-once', id });
+      await publisher.publish(subject, encode('retry of first'), { delivery: 'at-least-once', id });
+      await publisher.publish(subject, encode('second'), { delivery: 'at-least-once' });
+      await waitFor(() => received.includes('second'), { message: 'the second event' });
+      expect(received).toEqual(['first', 'second']);
+    });
+
     it('keeps at-least-once events published while the only subscriber is down, and delivers them when it returns', async () => {
       const subject = topic('offline');
       const first = await connect('reader');

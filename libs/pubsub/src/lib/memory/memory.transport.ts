@@ -64,9 +64,12 @@ export class MemoryBroker {
    * Every subject counts as stored, as if a stream covered it: on NATS too a plain publish to a
    * stream's subject is stored, only the publisher does not wait for it (`delivery`).
    */
-  publish(envelope: Envelope, _delivery: Delivery, dedupId?: string): void {
-    if (dedupId && this.seen.has(dedupId)) return;
-    if (dedupId) this.seen.add(dedupId);
+  publish(envelope: Envelope, delivery: Delivery, dedupId?: string): void {
+    // Like JetStream, only a publish that waits for the store is de-duplicated by its id.
+    if (delivery === 'at-least-once' && dedupId) {
+      if (this.seen.has(dedupId)) return;
+      this.seen.add(dedupId);
+    }
     this.log.push(envelope);
     for (const durable of this.durables.values()) {
       if (subjectMatches(durable.pattern, envelope.subject)) {

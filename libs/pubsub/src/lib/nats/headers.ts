@@ -20,10 +20,14 @@ export function encodedHeaders(headers: Headers): MsgHdrs {
 
 /** Keys lower-cased; of a repeated header the first value counts (CloudEvents attributes are single). */
 function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
-  const result: Headers = Object.create(null);
-  if (!headers) return result;
-  for (const [key, values] of headers) result[key.toLowerCase()] ??= values[0];
+  const result: Headers = {};
+  for (const [key, values] of headers ?? []) keep(result, key.toLowerCase(), values[0]);
   return result;
+}
+
+/** The first value of a key wins; `__proto__` is never a header we set, and never set on the object. */
+function keep(headers: Headers, key: string, value: string): void {
+  if (key !== '__proto__' && !Object.hasOwn(headers, key)) headers[key] = value;
 }
 
 const decoder = new TextDecoder();
@@ -39,15 +43,14 @@ export function readHeaders(message: Msg | JsMsg): Headers {
   const internals = core as unknown as { _rdata?: Uint8Array; _msg?: { hdr?: number } };
   const length = internals._msg?.hdr;
   if (!(internals._rdata instanceof Uint8Array) || typeof length !== 'number') return fromNatsHeaders(core.headers);
-  const result: Headers = Object.create(null);
+  const result: Headers = {};
   if (length < 0) return result;
   const block = decoder.decode(internals._rdata.subarray(0, length));
   // The first line is the status line ("NATS/1.0"); then "key: value" lines up to an empty one.
   for (let start = block.indexOf('\r\n') + 2, end; (end = block.indexOf('\r\n', start)) > start; start = end + 2) {
     const colon = block.indexOf(':', start);
     if (colon <= start || colon > end) continue;
-    const key = block.slice(start, colon).toLowerCase();
-    result[key] ??= block.slice(colon + 1, end).trim();
+    keep(result, block.slice(start, colon).toLowerCase(), block.slice(colon + 1, end).trim());
   }
   return result;
 }

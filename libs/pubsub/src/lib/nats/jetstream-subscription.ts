@@ -20,6 +20,7 @@ export class JetStreamSubscription implements Subscription {
   private stopping = false;
   private readonly limiter: Limiter;
   private readonly settlements: Array<() => void> = [];
+  /** Taken from the client's buffer and not yet settled: these get progress reports. */
   private readonly inFlight = new Set<JsMsg>();
   private heartbeat?: NodeJS.Timeout;
 
@@ -42,7 +43,9 @@ export class JetStreamSubscription implements Subscription {
 
   async start(): Promise<this> {
     // A small buffer per subscriber keeps the work spread across a group's instances.
-    const messages = await this.consumer.consume({ max_messages: Math.max(8, this.spec.concurrency * 2), expires: PULL_EXPIRES_MS });
+    // A small prefetch: messages waiting in the client's buffer get no progress reports, so the
+    // fewer wait, the less a slow handler risks their ack wait; it also spreads work across a group.
+    const messages = await this.consumer.consume({ max_messages: this.spec.concurrency * 2, expires: PULL_EXPIRES_MS });
     this.messages = messages;
     // A slow handler is not a dead one: tell the server, so it does not redeliver during the work.
     this.heartbeat = setInterval(() => {
@@ -57,10 +60,12 @@ export class JetStreamSubscription implements Subscription {
     this.heartbeat.unref();
     this.loop = (async () => {
       for await (const message of messages) {
+        this.inFlight.add(message);
         if (!this.limiter.tryAcquire()) await this.limiter.acquire();
         if (this.stopping) {
           // Pulled but not started: hand it back sooner than the ack wait would.
           this.limiter.release();
+          this.inFlight.delete(message);
           message.nak(PULL_EXPIRES_MS);
           continue;
         }
@@ -71,7 +76,6 @@ export class JetStreamSubscription implements Subscription {
   }
 
   private async handle(message: JsMsg): Promise<void> {
-    this.inFlight.add(message);
     let outcome: Outcome;
     try {
       outcome = await this.processor({

@@ -1,5 +1,8 @@
-import { startNatsServer, type NatsServer } from '@mediamagic/testing';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { createPubSub } from '../create-pubsub';
+import { durableName } from './nats.transport';
 import { transportSuite } from '../testing/transport.suite';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -42,9 +45,65 @@ describe('NATS transport, beyond the universal suite', () => {
     }
   });
 
+  it('puts back a declared subject that a concurrent stream update dropped, instead of failing the publish', async () => {
+    const pubsub = await createPubSub({ service: 'healer', natsAddr: server.url, streams: [{ name: 'HEAL', subjects: ['heal.>'] }], logger: quiet });
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const { config } = await jsm.streams.info('HEAL');
+      await jsm.streams.update('HEAL', { ...config, subjects: ['other.>'] });
+      await pubsub.publish('heal.me', new Uint8Array([1]), { delivery: 'at-least-once' });
+      const healed = await jsm.streams.info('HEAL');
+      expect([...healed.config.subjects].sort()).toEqual(['heal.>', 'other.>']);
+      expect(healed.state.messages).toBe(1);
+    } finally {
+      await nc.close();
+      await pubsub.close();
+    }
+  });
+
   it('refuses to start with an unreachable NATS_ADDR, saying where without the credentials', async () => {
     await expect(createPubSub({ service: 'x', natsAddr: 'nats://user:s3cret@127.0.0.1:1', logger: quiet })).rejects.toThrow(
       /cannot connect to NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1/,
     );
+  });
+});
+
+describe('NATS transport, slow handlers', () => {
+  let server: NatsServer;
+  beforeAll(async () => {
+    server = await startNatsServer();
+  });
+  afterAll(() => server.dispose());
+
+  it('reports a running handler as in progress, so a slow one is not redelivered past the ack wait', async () => {
+    const pubsub = await createPubSub({ service: 'slow', natsAddr: server.url, streams: [{ name: 'TEST', subjects: ['test.>'] }], logger: quiet });
+    const nc = await connect({ servers: server.url });
+    try {
+      const attempts: number[] = [];
+      await pubsub.subscribe(
+        'test.slow',
+        async (message) => {
+          attempts.push(message.attempt);
+          // Work that takes two and a half ack waits.
+          await new Promise((resolve) => setTimeout(resolve, 2_500));
+        },
+        { delivery: 'at-least-once', ackWaitMs: 1_000 },
+      );
+      await pubsub.publish('test.slow', new Uint8Array([1]), { delivery: 'at-least-once' });
+      const jsm = await jetstreamManager(nc);
+      const info = await waitFor(
+        async () => {
+          const consumer = await jsm.consumers.info('TEST', durableName('slow', 'test.slow'));
+          return consumer.delivered.consumer_seq > 0 && consumer.num_ack_pending === 0 && consumer;
+        },
+        { message: 'the slow message acked' },
+      );
+      expect(info.num_redelivered).toBe(0);
+      expect(attempts).toEqual([1]);
+    } finally {
+      await nc.close();
+      await pubsub.close();
+    }
   });
 });

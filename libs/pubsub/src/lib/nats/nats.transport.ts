@@ -8,10 +8,11 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
-import { connect, errors, nanos, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors, nanos, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Limiter } from '../limiter';
 import type { Delivery, Envelope } from '../message';
 import { RemoteError, RequestTimeoutError } from '../errors';
+import { subjectMatches } from '../subject';
 import type { ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
 import { encodedHeaders, readHeaders } from './headers';
 import { JetStreamSubscription } from './jetstream-subscription';
@@ -44,6 +45,7 @@ export class NatsTransport implements Transport {
     private readonly jsm: JetStreamManager,
     private readonly publishTimeoutMs: number,
     private readonly logger: TransportLogger,
+    private readonly streams: readonly StreamSpec[],
   ) {}
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
@@ -62,17 +64,20 @@ export class NatsTransport implements Transport {
     const logger = options.logger ?? console;
     void logStatus(connection, logger);
     const jsm = await jetstreamManager(connection);
-    await ensureStreams(jsm, options.streams ?? []);
-    return new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000, logger);
+    const streams = options.streams ?? [];
+    await ensureStreams(jsm, streams);
+    return new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000, logger, streams);
   }
 
   async publish(envelope: Envelope, delivery: Delivery, dedupId = envelope.headers['ce-id']): Promise<void> {
     if (delivery === 'at-most-once') {
       const headers = encodedHeaders(envelope.headers);
       const size = envelope.data.length + (headers as unknown as { encode(): Uint8Array }).encode().length;
-      // Checked now, because the write below happens after this promise has resolved.
-      if (size > this.connection.info!.max_payload) {
-        throw new Error(`message on ${envelope.subject} is ${size} bytes, over the server's limit of ${this.connection.info!.max_payload}`);
+      // Checked now, because the write below happens after this promise has resolved. (While
+      // reconnecting nats.js knows no server and so no limit; the server then refuses it.)
+      const limit = this.connection.info?.max_payload;
+      if (limit !== undefined && size > limit) {
+        throw new Error(`message on ${envelope.subject} is ${size} bytes, over the server's limit of ${limit}`);
       }
       // nats.js writes to the socket on the next microtask, so each awaited publish would cost a
       // write of its own; gathering them until the event loop turns sends a burst in one write.
@@ -84,13 +89,19 @@ export class NatsTransport implements Transport {
     const headers = encodedHeaders(dedupId ? { ...envelope.headers, 'Nats-Msg-Id': dedupId } : envelope.headers);
     // Retrying is safe: the server drops a second copy with the same message id.
     const deadline = Date.now() + this.publishTimeoutMs;
+    let healed = false;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.js.publish(envelope.subject, envelope.data, { headers, timeout: 5_000 });
         return;
       } catch (error) {
-        if (await this.noStreamStores(envelope.subject)) {
-          throw new Error(`no JetStream stream stores ${envelope.subject}: declare one in the streams option`);
+        // A missing stream looks to nats.js like JetStream being off; a broker that is away does not.
+        if (/not enabled/i.test(String(error)) && (await this.noStreamStores(envelope.subject))) {
+          if (healed || !(await this.healStreamFor(envelope.subject))) {
+            throw new Error(`no JetStream stream stores ${envelope.subject}: declare one in the streams option`);
+          }
+          healed = true;
+          continue;
         }
         if (Date.now() > deadline || this.connection.isClosed()) {
           throw new Error(`publish to ${envelope.subject} not stored: ${(error as Error).message}`);
@@ -109,6 +120,27 @@ export class NatsTransport implements Transport {
       () => false,
       (error: unknown) => /no stream matches subject/i.test(String(error)),
     );
+  }
+
+  /** Resolves once the server knows the interest, so a publish right after is not missed. */
+  private async registered(subscription: NatsSubscription): Promise<void> {
+    try {
+      await this.connection.flush();
+    } catch (error) {
+      subscription.unsubscribe();
+      throw error;
+    }
+  }
+
+  /**
+   * Puts back a declared stream's subjects that another service's concurrent update dropped
+   * (stream updates replace the whole subject list). False when no declared stream covers it.
+   */
+  private async healStreamFor(subject: string): Promise<boolean> {
+    const specs = this.streams.filter((spec) => spec.subjects.some((pattern) => subjectMatches(pattern, subject)));
+    if (specs.length === 0) return false;
+    await ensureStreams(this.jsm, specs);
+    return true;
   }
 
   private readonly flushOutbox = (): void => {
@@ -138,8 +170,7 @@ export class NatsTransport implements Transport {
         );
       }
     })().catch((error: unknown) => this.logger.error(`subscription to ${spec.subject} stopped: ${(error as Error).message}`));
-    // Resolve only once the server knows the interest, so a publish right after is not missed.
-    await this.connection.flush();
+    await this.registered(subscription);
     return {
       subject: spec.subject,
       group: spec.group,
@@ -152,9 +183,12 @@ export class NatsTransport implements Transport {
   }
 
   private async subscribeJetStream(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
-    const stream = await this.jsm.streams.find(spec.subject).catch(() => {
-      throw new Error(`no JetStream stream stores ${spec.subject}: declare one in the PubSub streams option`);
-    });
+    const find = () => this.jsm.streams.find(spec.subject);
+    const stream = await find()
+      .catch(async () => ((await this.healStreamFor(spec.subject)) ? find() : Promise.reject()))
+      .catch(() => {
+        throw new Error(`no JetStream stream stores ${spec.subject}: declare one in the PubSub streams option`);
+      });
     const durable = durableName(spec.group, spec.subject);
     const config: Partial<ConsumerConfig> = {
       durable_name: durable,
@@ -213,7 +247,7 @@ export class NatsTransport implements Transport {
         inFlight.run(() => answer(message)).catch((failure: unknown) => this.logger.error(`reply on ${subject} failed: ${(failure as Error).message}`));
       },
     });
-    await this.connection.flush();
+    await this.registered(subscription);
     return {
       subject,
       group,

@@ -255,10 +255,14 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       for (let i = 0; i < 10; i++) await publisher.publish(subject, encode(String(i)), { delivery: 'at-least-once' });
       await waitFor(() => started === 1, { message: 'the first handler to start' });
 
-      const closing = first.close();
-      release();
+      const order: string[] = [];
+      const closing = first.close().then(() => order.push('closed'));
+      // The handler goes on working for a while after close() started: close() must wait for it.
+      const working = setTimeout(release, 300);
       await closing;
-      expect(finished[0]).toBe('0');
+      clearTimeout(working);
+      order.unshift(...finished.map((body) => `handled ${body}`));
+      expect(order).toEqual(['handled 0', 'closed']);
       await waitFor(() => followUps.length === 1, { message: "the in-flight handler's follow-up event" });
       expect(followUps).toEqual(['0']);
 

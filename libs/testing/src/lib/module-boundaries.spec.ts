@@ -1,0 +1,22 @@
+import { ESLint } from 'eslint';
+import { resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../../../..');
+
+/** The architecture is enforced by lint; these prove the rule is on, with the tags it relies on. */
+describe('module boundaries (lint)', () => {
+  const eslint = new ESLint({ cwd: root });
+  const rulesHit = async (file: string, code: string) =>
+    (await eslint.lintText(code, { filePath: resolve(root, file) }))[0].messages.map((m) => `${m.ruleId}: ${m.message}`);
+
+  it('keeps test helpers out of production code, and allows them in tests', async () => {
+    const code = "import { waitFor } from '@mediamagic/testing';\nexport const wait = waitFor;\n";
+    expect(await rulesHit('libs/pubsub/src/lib/uses-helpers.ts', code)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
+    expect(await rulesHit('libs/pubsub/src/lib/uses-helpers.spec.ts', code)).toEqual([]);
+  });
+
+  it('keeps the domain catalog out of the generic libraries', async () => {
+    const code = "import { CATALOG } from '@mediamagic/contracts';\nexport const all = CATALOG;\n";
+    expect(await rulesHit('libs/pubsub/src/lib/uses-catalog.ts', code)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
+  });
+});

@@ -67,14 +67,6 @@ describe('NATS transport, beyond the universal suite', () => {
       /cannot connect to NATS at nats:\/\/\*\*\*@127\.0\.0\.1:1/,
     );
   });
-});
-
-describe('NATS transport, slow handlers', () => {
-  let server: NatsServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(() => server.dispose());
 
   it('reports a running handler as in progress, so a slow one is not redelivered past the ack wait', async () => {
     const pubsub = await createPubSub({ service: 'slow', natsAddr: server.url, streams: [{ name: 'TEST', subjects: ['test.>'] }], logger: quiet });

@@ -1,3 +1,16 @@
 export { UserRegistered, UserVerified } from './lib/user.events';
 export { DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted } from './lib/deployment.events';
 export { CATALOG, DOMAIN_STREAMS } from './lib/catalog';
+export { UserView, RegisterUser, VerifyEmail, AuthenticateUser, GetUser } from './lib/user.requests';
+export {
+  DEPLOYMENT_STATUSES,
+  DeploymentView,
+  DeploymentEventView,
+  NewDeployment,
+  CreateDeployment,
+  ListDeployments,
+  GetDeployment,
+  GetDeploymentEvents,
+  DeleteDeployment,
+} from './lib/deployment.requests';
+export { AnalyticsSummary } from './lib/analytics.requests';

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
 import { CE, cloudEventHeaders } from './cloudevents';
 import { contextOf, currentContext, runInContext, TRACE_HEADERS, type MessageContext } from './context';
 import { deadLetterEnvelope } from './dead-letter';
 import { InvalidPayloadError, PermanentError, RemoteError, toRemoteError } from './errors';
 import { dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
+import { parseRequest, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
 import type { Delivery, Envelope, Headers, Message, MessageHandler } from './message';
 import { applyMiddlewares, correlation, type Middleware } from './middleware';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry';
@@ -243,6 +245,36 @@ export class PubSub {
       }
     });
     return this.track(subscription);
+  }
+
+  /** A typed request: the reply is checked against the contract, so the caller can trust its type. */
+  async call<D extends RequestDefinition>(definition: D, payload: RequestOf<D>, options?: RequestOptions): Promise<ResponseOf<D>> {
+    const reply = await this.request(definition.subject, payload, options);
+    const result = definition.response.safeParse(reply);
+    if (!result.success) throw new RemoteError(502, `invalid reply on ${definition.subject}: ${result.error.message}`, 'BadGateway');
+    return result.data as ResponseOf<D>;
+  }
+
+  /** Answers a typed request; a request that does not match the contract gets a 400 saying why. */
+  answer<D extends RequestDefinition>(
+    definition: D,
+    handler: (payload: z.output<D['request']>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>,
+    options?: Pick<SubscribeOptions, 'group'>,
+  ): Promise<Subscription> {
+    return this.reply(definition.subject, (payload, message) => handler(parseRequest(definition, payload), message), options);
+  }
+
+  /** Resolves when the broker answers within `timeoutMs`: what a readiness probe asks. */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the broker did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.transport.ping(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -48,6 +48,8 @@ export interface Transport {
   subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription>;
   request(envelope: Envelope, timeoutMs: number): Promise<Envelope>;
   respond(subject: string, group: string, responder: Responder): Promise<Subscription>;
+  /** Resolves when the broker answers a round trip (readiness checks); rejects when it is away. */
+  ping(): Promise<void>;
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
 }

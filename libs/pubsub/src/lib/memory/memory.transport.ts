@@ -214,6 +214,10 @@ export class MemoryTransport implements Transport {
     return this.broker.respond(subject, group, responder);
   }
 
+  async ping(): Promise<void> {
+    // The broker lives in this process: it is reachable while the transport is.
+  }
+
   async close(): Promise<void> {
     // Nothing to flush: publishes are delivered synchronously into the broker.
   }

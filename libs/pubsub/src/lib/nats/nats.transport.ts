@@ -258,6 +258,12 @@ export class NatsTransport implements Transport {
     };
   }
 
+  async ping(): Promise<void> {
+    // While reconnecting nats.js queues the ping until a server answers, so a readiness check would hang.
+    if (this.connection.isClosed() || this.connection.isDraining()) throw new Error('NATS connection is closed');
+    await this.connection.rtt();
+  }
+
   async close(): Promise<void> {
     if (this.connection.isClosed()) return;
     this.flushOutbox();

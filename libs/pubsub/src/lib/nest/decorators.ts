@@ -1,5 +1,7 @@
 import type { EventDefinition, PayloadOf } from '../event-definition';
+import type { z } from 'zod';
 import type { Message } from '../message';
+import type { RequestDefinition, ResponseOf } from '../request-definition';
 import type { PubSub, SubscribeOptions } from '../pubsub';
 import type { TrackingEvent } from '../tracking-event';
 import type { Subscription } from '../transport';
@@ -59,11 +61,25 @@ export function OnMessage(subject: string, options?: SubscribeOptions) {
   });
 }
 
-/** Answers requests with the method's result; what it throws keeps its status (`getStatus()`/`statusCode`). */
-export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>) {
-  // `never`: a request's payload is unvalidated JSON, so the method may declare whatever shape it expects.
+/**
+ * Answers requests with the method's result; what it throws keeps its status (`getStatus()`/`statusCode`).
+ * With a RequestDefinition the payload is validated first (400 when it does not match) and typed.
+ */
+export function OnRequest<D extends RequestDefinition>(
+  definition: D,
+  options?: Pick<SubscribeOptions, 'group'>,
+): ReturnType<typeof handlerDecorator<(payload: z.output<D['request']>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>>>;
+export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>): ReturnType<typeof handlerDecorator<(payload: never, message: Message) => unknown>>;
+export function OnRequest(target: string | RequestDefinition, options?: Pick<SubscribeOptions, 'group'>) {
+  if (typeof target !== 'string') {
+    return handlerDecorator<(payload: never, message: Message) => unknown>({
+      subject: target.subject,
+      subscribe: (pubsub, method) => pubsub.answer(target, (payload, message) => method(payload, message) as never, options),
+    });
+  }
+  // `never`: a raw request's payload is unvalidated JSON, so the method may declare whatever shape it expects.
   return handlerDecorator<(payload: never, message: Message) => unknown>({
-    subject,
-    subscribe: (pubsub, method) => pubsub.reply(subject, (payload, message) => method(payload, message), options),
+    subject: target,
+    subscribe: (pubsub, method) => pubsub.reply(target, (payload, message) => method(payload, message), options),
   });
 }

@@ -1,0 +1,32 @@
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { CATALOG } from '@mediamagic/contracts';
+import { OnTrackingEvent, PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { EventCounter } from './event-counter';
+
+// Several events at once per subscription: each is one short transaction.
+const CONCURRENCY = 8;
+
+/** Counts every domain event of the catalog and every tracking event, by name. */
+@Injectable()
+export class CountEventHandler implements OnApplicationBootstrap {
+  constructor(
+    @Inject(PubSub) private readonly pubsub: PubSub,
+    @Inject(EventCounter) private readonly counter: EventCounter,
+  ) {}
+
+  // The catalog is a list, not one decorated method per event: a new contract is counted without a code change here.
+  async onApplicationBootstrap(): Promise<void> {
+    for (const definition of CATALOG) {
+      await this.pubsub.on(definition, (_payload, message) => this.countDomainEvent(definition.subject, message), { concurrency: CONCURRENCY });
+    }
+  }
+
+  async countDomainEvent(name: string, message: Message): Promise<void> {
+    await this.counter.count(message.id, name, 1, new Date(message.headers['ce-time'] ?? Date.now()));
+  }
+
+  @OnTrackingEvent('>', { concurrency: CONCURRENCY })
+  async countTrackingEvent(event: TrackingEvent): Promise<void> {
+    await this.counter.count(event.id, event.name, event.count, new Date(event.timestamp));
+  }
+}

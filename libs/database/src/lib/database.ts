@@ -1,0 +1,27 @@
+/** What both a transaction and the database can do: run one statement. */
+export interface Queryable {
+  /** Runs one parameterised statement (`$1`, `$2`...) and returns its rows. Cast counts to `::int`. */
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+}
+
+/**
+ * A service's own database: PostgreSQL (`DATABASE_URL`) or the embedded PostgreSQL-compatible one
+ * (PGlite) under the data folder. The same SQL runs on both. Also the Nest injection token.
+ */
+export abstract class Database implements Queryable {
+  abstract readonly kind: 'postgres' | 'embedded';
+  abstract query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
+  abstract transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers: what a readiness probe asks. */
+  async ping(): Promise<void> {
+    await this.query('select 1');
+  }
+  abstract close(): Promise<void>;
+}
+
+/** PostgreSQL's `unique_violation`, from either driver: the loser of a race for a unique key. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  const { code, constraint: name } = (error ?? {}) as { code?: string; constraint?: string };
+  return code === '23505' && (constraint === undefined || name === constraint);
+}

@@ -1,0 +1,54 @@
+import pg from 'pg';
+import { Database, type Queryable } from './database';
+
+export class PostgresDatabase extends Database {
+  readonly kind = 'postgres';
+
+  private constructor(private readonly pool: pg.Pool) {
+    super();
+  }
+
+  /** Fails fast, with the address but never the password, when the server cannot be reached. */
+  static async connect(url: string, logger: { error(message: string): void }): Promise<PostgresDatabase> {
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000 });
+    // An idle client whose server went away must not crash the process; the pool replaces it.
+    pool.on('error', (error) => logger.error(`PostgreSQL connection lost: ${error.message}`));
+    try {
+      await pool.query('select 1');
+    } catch (error) {
+      await pool.end();
+      throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`);
+    }
+    return new PostgresDatabase(pool);
+  }
+
+  async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
+    const result = await this.pool.query(sql, params as unknown[]);
+    return result.rows as Row[];
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      const result = await work({
+        query: async <Row>(sql: string, params: readonly unknown[] = []) => (await client.query(sql, params as unknown[])).rows as Row[],
+      });
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}

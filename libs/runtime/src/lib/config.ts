@@ -1,0 +1,50 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The configuration was wrong: the message lists every variable at fault, never their values. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`);
+
+/** The variables every service reads (see the configuration table of the specification). */
+export const CommonEnv = z.object({
+  NATS_ADDR: z
+    .string()
+    .regex(/^\s*\S+(\s*,\s*\S+)*\s*$/, 'must be one or more NATS server URLs separated by commas')
+    .default('nats://127.0.0.1:4222'),
+  DATA_DIR: z.string().default('.data').transform((dir) => resolve(dir)),
+});
+
+/** Services with a database of their own. */
+export const DatabaseEnv = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
+});
+
+export const PublicUrlEnv = z.object({
+  PUBLIC_URL: url(['http:', 'https:'], 'http(s)')
+    .default('http://localhost:3000')
+    .transform((value) => value.replace(/\/+$/, '')),
+});
+
+export { url as urlVariable };
+
+/**
+ * Parses the environment. An empty variable counts as unset, as docker-compose and Kubernetes
+ * write them. Throws a ConfigError naming each variable and what is wrong with it.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+}

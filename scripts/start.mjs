@@ -1,21 +1,55 @@
-// `npm start`: runs the platform locally. It uses the NATS at NATS_ADDR; when nothing answers there,
-// it starts a local nats-server with JetStream (store in DATA_DIR), or says how to install one.
+// `npm start`: builds and runs the five services locally, with their output prefixed by name.
+// It uses the NATS at NATS_ADDR; when nothing answers there, it starts a local nats-server with
+// JetStream (store in DATA_DIR), or says how to install one. Ctrl-C stops everything cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
+const SERVICES = ['user-service', 'deployment-service', 'email-service', 'analytics-service', 'gateway'];
 const natsAddr = process.env.NATS_ADDR ?? 'nats://127.0.0.1:4222';
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
-const { hostname, port } = new URL(natsAddr.split(',')[0].trim());
+const { hostname, port: natsPort } = new URL(natsAddr.split(',')[0].trim());
+const natsHost = { host: hostname, port: Number(natsPort || 4222) };
 
-const reachable = await new Promise((done) => {
-  const socket = connect({ host: hostname, port: Number(port || 4222) });
-  socket.once('connect', () => (socket.destroy(), done(true)));
-  socket.once('error', () => done(false));
-});
+const answers = () =>
+  new Promise((done) => {
+    const socket = connect(natsHost);
+    socket.once('connect', () => (socket.destroy(), done(true)));
+    socket.once('error', () => done(false));
+  });
 
-if (reachable) {
+const children = [];
+let stopping = false;
+function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  process.exitCode = code;
+  // Services first, so they drain into a broker that is still there; the broker last.
+  const services = children.filter((child) => child.name !== 'nats-server');
+  Promise.all(services.map((child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))))))
+    .then(() => children.find((child) => child.name === 'nats-server')?.kill('SIGTERM'));
+}
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(0));
+
+function run(name, command, args, env = process.env) {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.name = name;
+  children.push(child);
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => console.log(`${name.padEnd(18)} | ${line}`));
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping the platform.`);
+      stopAll(1);
+    }
+  });
+  return child;
+}
+
+if (await answers()) {
   console.log(`NATS answers at ${natsAddr}; using it.`);
 } else {
   const binary = ['nats-server', '/usr/sbin/nats-server'].find((bin) => spawnSync(bin, ['--version']).status === 0);
@@ -26,8 +60,25 @@ or point NATS_ADDR at a running NATS with JetStream.`);
     process.exit(1);
   }
   mkdirSync(resolve(dataDir, 'nats'), { recursive: true });
-  console.log(`Starting nats-server with JetStream on ${hostname}:${port || 4222} (store: ${dataDir}/nats).`);
-  const server = spawn(binary, ['-a', hostname, '-p', String(port || 4222), '-js', '-sd', resolve(dataDir, 'nats')], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => server.kill(signal));
-  server.on('exit', (code) => process.exit(code ?? 0));
+  console.log(`Starting nats-server with JetStream on ${natsHost.host}:${natsHost.port} (store: ${dataDir}/nats).`);
+  run('nats-server', binary, ['-a', natsHost.host, '-p', String(natsHost.port), '-js', '-sd', resolve(dataDir, 'nats')]);
+  const deadline = Date.now() + 10_000;
+  while (!(await answers())) {
+    if (Date.now() > deadline) {
+      console.error('nats-server did not start listening within 10 s.');
+      stopAll(1);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+if (!stopping) {
+  console.log('Building the services (cached when nothing changed)...');
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=tag:type:app', '--outputStyle=static'], { stdio: 'inherit' });
+  if (build.status !== 0) stopAll(1);
+}
+if (!stopping) {
+  for (const service of SERVICES) run(service, process.execPath, ['--enable-source-maps', `dist/apps/${service}/main.js`], { ...process.env, NATS_ADDR: natsAddr });
+  console.log(`The API will answer at http://localhost:${process.env.PORT ?? 3000} (OpenAPI UI at /docs). Ctrl-C stops.`);
 }

@@ -19,4 +19,11 @@ describe('module boundaries (lint)', () => {
     const code = "import { CATALOG } from '@mediamagic/contracts';\nexport const all = CATALOG;\n";
     expect(await rulesHit('libs/pubsub/src/lib/uses-catalog.ts', code)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
   });
+
+  it('keeps every app from importing another app, and lets apps use the libraries', async () => {
+    const imports = "import { SERVICE } from '../../../analytics-service/src/app.module';\nexport const other = SERVICE;\n";
+    expect(await rulesHit('apps/gateway/src/uses-another-app.ts', imports)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
+    const libs = "import { RegisterUser } from '@mediamagic/contracts';\nimport { PubSub } from '@mediamagic/pubsub';\nexport const used = [RegisterUser, PubSub];\n";
+    expect(await rulesHit('apps/gateway/src/uses-libs.ts', libs)).toEqual([]);
+  });
 });

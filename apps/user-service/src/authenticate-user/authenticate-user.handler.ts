@@ -1,0 +1,32 @@
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { AuthenticateUser } from '@mediamagic/contracts';
+import { Database } from '@mediamagic/database';
+import { OnRequest, PubSub, type ResponseOf } from '@mediamagic/pubsub';
+import type { z } from 'zod';
+import { hashPassword, verifyPassword } from '../users/password';
+import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
+
+type Credentials = z.output<(typeof AuthenticateUser)['request']>;
+
+@Injectable()
+export class AuthenticateUserHandler {
+  private readonly logger = new Logger(AuthenticateUserHandler.name);
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(PubSub) private readonly pubsub: PubSub,
+  ) {}
+
+  @OnRequest(AuthenticateUser)
+  async authenticate({ email, password }: Credentials): Promise<ResponseOf<typeof AuthenticateUser>> {
+    const [user] = await this.db.query<UserRow>(`select ${USER_COLUMNS} from users where email = $1`, [email]);
+    // An unknown email costs one hash too: the answer time must not tell whether the email is registered.
+    const matches = user ? await verifyPassword(password, user.password_hash) : await hashPassword(password).then(() => false);
+    if (!user || !matches) throw new UnauthorizedException('invalid email or password');
+    // Only a counter: a broker hiccup must not turn a correct login into an error.
+    await this.pubsub.publishEvent({ name: 'user.logged-in' }).catch((error: unknown) => {
+      this.logger.warn(`cannot publish user.logged-in: ${(error as Error).message}`);
+    });
+    return toUserView(user);
+  }
+}

@@ -1,0 +1,18 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { GetUser } from '@mediamagic/contracts';
+import { Database } from '@mediamagic/database';
+import { OnRequest, type ResponseOf } from '@mediamagic/pubsub';
+import type { z } from 'zod';
+import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
+
+@Injectable()
+export class GetUserHandler {
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  @OnRequest(GetUser)
+  async get({ id }: z.output<(typeof GetUser)['request']>): Promise<ResponseOf<typeof GetUser>> {
+    const [user] = await this.db.query<UserRow>(`select ${USER_COLUMNS} from users where id = $1`, [id]);
+    if (!user) throw new NotFoundException('user not found');
+    return toUserView(user);
+  }
+}

@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig, startService } from '@mediamagic/runtime';
+import { AppModule, infrastructureFrom, SERVICE } from './app.module';
+import { UserServiceConfig } from './config';
+
+await startService(SERVICE, async () => {
+  const config = loadConfig(UserServiceConfig);
+  const app = await NestFactory.createApplicationContext(AppModule.register(infrastructureFrom(config)));
+  app.enableShutdownHooks();
+  await app.init();
+  return app;
+});

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { RegisterUser, UserView, VerifyEmail } from '@mediamagic/contracts';
+import { hashVerificationToken } from '../users/verification-token';
+import {
+  failureOf,
+  newRegistration,
+  PUBLIC_URL,
+  registeredEventOf,
+  startUserService,
+  tokenOf,
+  withIdempotencyKey,
+  type UserServiceHarness,
+} from '../testing/user-service.suite';
+
+describe('RegisterUser', () => {
+  let service: UserServiceHarness;
+  beforeAll(async () => {
+    service = await startUserService();
+  });
+  afterAll(() => service.close());
+
+  it('creates an unverified user and answers its public view, without the password, hash or token', async () => {
+    const registration = newRegistration({ email: `Grace.${randomUUID()}@Example.com`, name: '  Grace Hopper ' });
+
+    const user = await service.client.call(RegisterUser, registration);
+
+    expect(user).toEqual({
+      id: expect.any(String),
+      email: registration.email.toLowerCase(),
+      name: 'Grace Hopper',
+      emailVerified: false,
+      createdAt: expect.any(String),
+    });
+    expect(UserView.strict().safeParse(user).success).toBe(true);
+    const { payload } = await registeredEventOf(service, registration.email);
+    const raw = JSON.stringify(await service.client.request(RegisterUser.subject, newRegistration({ password: 'a password nobody may see' })));
+    expect(raw).not.toMatch(/password|token|hash|scrypt|a password nobody may see/);
+    expect(raw).not.toContain(tokenOf(payload.verificationUrl));
+  });
+
+  it('emits user.registered with a verification link that works', async () => {
+    const registration = newRegistration();
+    const user = await service.client.call(RegisterUser, registration);
+
+    const { payload } = await registeredEventOf(service, registration.email);
+
+    expect(payload).toEqual({
+      userId: user.id,
+      email: registration.email,
+      name: registration.name,
+      verificationUrl: expect.stringMatching(new RegExp(`^${PUBLIC_URL}/verify\\?token=[A-Za-z0-9_-]{43}$`)),
+      registeredAt: user.createdAt,
+    });
+    await expect(service.client.call(VerifyEmail, { token: tokenOf(payload.verificationUrl) })).resolves.toEqual({
+      id: user.id,
+      email: user.email,
+      emailVerified: true,
+    });
+  });
+
+  it('stores a salted scrypt hash, never the password, and only the sha256 of the token', async () => {
+    const registration = newRegistration({ password: 'my very secret password' });
+    const twin = newRegistration({ password: 'my very secret password' });
+    const user = await service.client.call(RegisterUser, registration);
+    await service.client.call(RegisterUser, twin);
+
+    const rows = await service.db.query<{ email: string; password_hash: string }>('select email, password_hash from users where email = any($1)', [
+      [registration.email, twin.email],
+    ]);
+    for (const { password_hash } of rows) {
+      expect(password_hash).toMatch(/^scrypt\$32768\$8\$3\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+      expect(password_hash).not.toContain('secret');
+    }
+    expect(rows[0]!.password_hash).not.toBe(rows[1]!.password_hash);
+
+    const token = tokenOf((await registeredEventOf(service, registration.email)).payload.verificationUrl);
+    const [stored] = await service.db.query<{ token_hash: string }>('select token_hash from verification_tokens where user_id = $1', [user.id]);
+    expect(stored!.token_hash).toBe(hashVerificationToken(token));
+    expect(stored!.token_hash).not.toContain(token);
+  });
+
+  it('refuses an email that is already registered, whatever its case, with a 409', async () => {
+    const registration = newRegistration();
+    await service.client.call(RegisterUser, registration);
+
+    for (const email of [registration.email, registration.email.toUpperCase()]) {
+      expect(await failureOf(service.client.call(RegisterUser, { ...registration, email, name: 'Someone Else' }))).toEqual({
+        statusCode: 409,
+        message: 'email is already registered',
+      });
+    }
+    const [{ count }] = (await service.db.query<{ count: number }>('select count(*)::int as count from users where email = $1', [registration.email])) as [
+      { count: number },
+    ];
+    expect(count).toBe(1);
+  });
+
+  it.each([
+    ['a short password', { password: 'short' }, /password: must be at least 8 characters/],
+    ['an invalid email', { email: 'not-an-email' }, /email/],
+    ['an empty name', { name: '   ' }, /name/],
+    ['an unknown field', { isAdmin: true }, /isAdmin/],
+  ])('answers 400 to %s', async (_case, change, reason) => {
+    const failure = await failureOf(service.client.request(RegisterUser.subject, { ...newRegistration(), ...change }));
+
+    expect(failure.statusCode).toBe(400);
+    expect(failure.message).toMatch(reason);
+  });
+
+  it('answers a repeat with the same Idempotency-Key with the same user and emits user.registered once, carrying the key', async () => {
+    const key = `k1-${randomUUID()}`;
+    const registration = newRegistration();
+
+    const first = await withIdempotencyKey(key, () => service.client.call(RegisterUser, registration));
+    const again = await withIdempotencyKey(key, () => service.client.call(RegisterUser, registration));
+
+    expect(again).toEqual(first);
+    const { message } = await registeredEventOf(service, registration.email);
+    expect(message.idempotencyKey).toBe(key);
+    // Events arrive in order: once a later registration's event is here, a second one for the first would be too.
+    const later = newRegistration();
+    await service.client.call(RegisterUser, later);
+    await registeredEventOf(service, later.email);
+    expect(service.registered.filter((event) => event.payload.email === registration.email)).toHaveLength(1);
+  });
+
+  it('answers 409 when an Idempotency-Key is reused for a different registration', async () => {
+    const key = `k2-${randomUUID()}`;
+    await withIdempotencyKey(key, () => service.client.call(RegisterUser, newRegistration()));
+
+    const failure = await failureOf(withIdempotencyKey(key, () => service.client.call(RegisterUser, newRegistration())));
+
+    expect(failure.statusCode).toBe(409);
+  });
+
+});

@@ -1,0 +1,48 @@
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { RegisterUser, UserRegistered } from '@mediamagic/contracts';
+import { Database, isUniqueViolation, once } from '@mediamagic/database';
+import { OnRequest, PubSub, type Message, type RequestOf, type ResponseOf } from '@mediamagic/pubsub';
+import type { z } from 'zod';
+import { hashPassword } from '../users/password';
+import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
+import { newVerificationToken, VerificationLinks } from '../users/verification-token';
+
+type Registration = z.output<(typeof RegisterUser)['request']>;
+
+@Injectable()
+export class RegisterUserHandler {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(PubSub) private readonly pubsub: PubSub,
+    @Inject(VerificationLinks) private readonly links: VerificationLinks,
+  ) {}
+
+  @OnRequest(RegisterUser)
+  async register({ email, name, password }: Registration, message: Message): Promise<ResponseOf<typeof RegisterUser>> {
+    // Hashed before the transaction: ~100 ms of key derivation should not hold a database connection.
+    const passwordHash = await hashPassword(password);
+    const { token, tokenHash } = newVerificationToken();
+    // The idempotency fingerprint leaves the password out: a fast sha256 of it, stored, would undo scrypt.
+    const fingerprint: Omit<RequestOf<typeof RegisterUser>, 'password'> = { email, name };
+    const { result: user, replayed } = await once(this.db, 'users.register', message.idempotencyKey, fingerprint, async (tx) => {
+      const [row] = await tx
+        .query<UserRow>(`insert into users (email, name, password_hash) values ($1, $2, $3) returning ${USER_COLUMNS}`, [email, name, passwordHash])
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error, 'users_email_key') ? new ConflictException('email is already registered') : error;
+        });
+      await tx.query(`insert into verification_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + interval '24 hours')`, [tokenHash, row!.id]);
+      return toUserView(row!);
+    });
+    // A repeat of the same Idempotency-Key answers the first result and must not announce a second registration.
+    if (!replayed) {
+      await this.pubsub.emit(UserRegistered, {
+        userId: user.id,
+        email: user.email,
+        name: user.name,
+        verificationUrl: this.links.linkFor(token),
+        registeredAt: user.createdAt,
+      });
+    }
+    return user;
+  }
+}

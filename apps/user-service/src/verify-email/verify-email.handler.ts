@@ -1,0 +1,40 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { UserVerified, VerifyEmail } from '@mediamagic/contracts';
+import { Database, once } from '@mediamagic/database';
+import { OnRequest, PubSub, type Message, type ResponseOf } from '@mediamagic/pubsub';
+import type { z } from 'zod';
+import { hashVerificationToken } from '../users/verification-token';
+
+type Verification = z.output<(typeof VerifyEmail)['request']>;
+
+@Injectable()
+export class VerifyEmailHandler {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(PubSub) private readonly pubsub: PubSub,
+  ) {}
+
+  @OnRequest(VerifyEmail)
+  async verify({ token }: Verification, message: Message): Promise<ResponseOf<typeof VerifyEmail>> {
+    const tokenHash = hashVerificationToken(token);
+    const { result, replayed } = await once(this.db, 'users.verify', message.idempotencyKey, { token }, async (tx) => {
+      // Locked: of two clicks at once, the second waits and then finds the link used.
+      const [found] = await tx.query<{ user_id: string; used: boolean; expired: boolean }>(
+        `select user_id, used_at is not null as used, expires_at <= now() as expired
+         from verification_tokens where token_hash = $1 for update`,
+        [tokenHash],
+      );
+      if (!found) throw new BadRequestException('unknown verification token');
+      if (found.used) throw new BadRequestException('this verification link was already used');
+      if (found.expired) throw new BadRequestException('this verification link has expired');
+      await tx.query('update verification_tokens set used_at = now() where token_hash = $1', [tokenHash]);
+      const [user] = await tx.query<{ id: string; email: string; email_verified_at: Date }>(
+        'update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning id, email, email_verified_at',
+        [found.user_id],
+      );
+      return { id: user!.id, email: user!.email, verifiedAt: user!.email_verified_at.toISOString() };
+    });
+    if (!replayed) await this.pubsub.emit(UserVerified, { userId: result.id, email: result.email, verifiedAt: result.verifiedAt });
+    return { id: result.id, email: result.email, emailVerified: true };
+  }
+}

@@ -6,8 +6,7 @@ import { UserServiceConfig } from './config';
 
 await startService(SERVICE, async () => {
   const config = loadConfig(UserServiceConfig);
-  const app = await NestFactory.createApplicationContext(AppModule.register(infrastructureFrom(config)));
-  app.enableShutdownHooks();
+  const app = await NestFactory.createApplicationContext(AppModule.register(infrastructureFrom(config)), { abortOnError: false });
   await app.init();
   return app;
 });

@@ -4,22 +4,28 @@ import { startSmtpServer, type SmtpServer } from './smtp-server';
 describe('startSmtpServer', () => {
   let smtp: SmtpServer;
   beforeAll(async () => {
-    smtp = await startSmtpServer();
+    smtp = await startSmtpServer((address, attempt) => {
+      if (address === 'nobody@example.com') return { code: 550, message: 'mailbox unavailable' };
+      if (address === 'busy@example.com' && attempt === 1) return { code: 451, message: 'try again later' };
+      return undefined;
+    });
   });
   afterAll(() => smtp.stop());
 
+  const send = (to: string, text = 'hello') => nodemailer.createTransport(smtp.url).sendMail({ from: 'a@example.com', to, subject: 'Hello', text });
+
   it('receives and parses what nodemailer sends', async () => {
-    const transport = nodemailer.createTransport(smtp.url);
-    await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'Hello', text: `a long link https://x.example/${'y'.repeat(100)}` });
-    expect(smtp.received).toMatchObject([{ from: 'a@example.com', to: ['b@example.com'], subject: 'Hello' }]);
+    await send('b@example.com', `a long link https://x.example/${'y'.repeat(100)}`);
+    expect(smtp.to('b@example.com')).toMatchObject([{ subject: 'Hello', from: { address: 'a@example.com' } }]);
     // The parser undoes the quoted-printable soft line breaks a long line gets.
-    expect(smtp.received[0]!.text).toContain(`https://x.example/${'y'.repeat(100)}`);
+    expect(smtp.to('b@example.com')[0]!.text).toContain(`https://x.example/${'y'.repeat(100)}`);
   });
 
-  it('rejects with the code the test chooses', async () => {
-    smtp.rejectWith = 550;
-    const transport = nodemailer.createTransport(smtp.url);
-    await expect(transport.sendMail({ from: 'a@example.com', to: 'b@example.com', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
-    smtp.rejectWith = undefined;
+  it('refuses recipients as the rule says, per attempt', async () => {
+    await expect(send('nobody@example.com')).rejects.toMatchObject({ responseCode: 550 });
+    await expect(send('busy@example.com')).rejects.toMatchObject({ responseCode: 451 });
+    await send('busy@example.com');
+    expect(smtp.to('busy@example.com')).toHaveLength(1);
+    expect(smtp.to('nobody@example.com')).toHaveLength(0);
   });
 });

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { CreateDeployment } from '@mediamagic/contracts';
+import { Database, once } from '@mediamagic/database';
+import { OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
+import type { z } from 'zod';
+import type { StoredEvent } from '../deployment/deployment-event';
+import { DeploymentEventStore } from '../deployment/deployment-event-store';
+import { DeploymentPublisher } from '../deployment/deployment-publisher';
+import { fold } from '../deployment/fold';
+import { RolloutWorker } from '../rollout/rollout.worker';
+
+@Injectable()
+export class CreateDeploymentHandler {
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
+    @Inject(DeploymentPublisher) private readonly publisher: DeploymentPublisher,
+    @Inject(RolloutWorker) private readonly rollout: RolloutWorker,
+  ) {}
+
+  @OnRequest(CreateDeployment)
+  async create(request: z.output<typeof CreateDeployment.request>, message: Message): Promise<ResponseOf<typeof CreateDeployment>> {
+    const { owner, name, model, replicas } = request;
+    const fresh: { created?: StoredEvent } = {};
+    // Keys are per owner: one user's key can never replay another user's deployment.
+    const { result, replayed } = await once(this.db, `deployments.create:${owner.id}`, message.idempotencyKey, request, async (tx) => {
+      fresh.created = await this.store.create(tx, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas });
+      return fold([fresh.created]);
+    });
+    // A replay is the first request's answer: its event was emitted and its rollout started back then.
+    if (!replayed && fresh.created) {
+      const created = fresh.created;
+      try {
+        await this.publisher.publish([created], created);
+      } finally {
+        // Started after the emit, so deployment.created goes out before the rollout's events; started even if the emit failed.
+        this.rollout.start(created.deploymentId);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { HttpException } from '@nestjs/common';
+import { Database, isUniqueViolation, openDatabase } from '@mediamagic/database';
+import { MIGRATIONS } from '../migrations';
+import { DeploymentEventStore } from './deployment-event-store';
+import { fold } from './fold';
+
+describe('DeploymentEventStore', () => {
+  let db: Database;
+  let store: DeploymentEventStore;
+  beforeAll(async () => {
+    db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: { log: () => undefined, error: () => undefined } });
+    store = new DeploymentEventStore(db);
+  });
+  afterAll(() => db.close());
+
+  async function newDeployment(): Promise<string> {
+    const deploymentId = randomUUID();
+    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
+    return deploymentId;
+  }
+  const versionsOf = async (deploymentId: string) => (await store.history(deploymentId)).map((event) => `${event.version} ${event.type}`);
+
+  it('lets exactly one of two writers append the same version', async () => {
+    const deploymentId = await newDeployment();
+    const insert = (type: string) =>
+      db.query(
+        `insert into deployment_events (deployment_id, version, type, data, owner_id, occurred_at)
+         select deployment_id, 2, $2, '{}'::jsonb, owner_id, now() from deployment_events where deployment_id = $1 and version = 1`,
+        [deploymentId, type],
+      );
+
+    const outcomes = await Promise.allSettled([insert('deployment.provisioning-started'), insert('deployment.deleted')]);
+
+    expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const [lost] = outcomes.filter((outcome) => outcome.status === 'rejected');
+    expect(isUniqueViolation(lost!.reason, 'deployment_events_pkey')).toBe(true);
+    expect(await versionsOf(deploymentId)).toHaveLength(2);
+  });
+
+  it('makes the loser of a race decide again on the newer history', async () => {
+    const deploymentId = await newDeployment();
+    const decisions: string[] = [];
+    const deleteUnlessDeleted = (who: string) =>
+      store.append(deploymentId, (history) => {
+        decisions.push(`${who} saw version ${history.length}`);
+        return fold(history).status === 'deleted' ? null : { type: 'deployment.deleted', data: {} };
+      });
+
+    // Both read version 1 before either writes: both try to append version 2.
+    const [a, b] = await Promise.all([deleteUnlessDeleted('a'), deleteUnlessDeleted('b')]);
+
+    expect([a.appended, b.appended].filter(Boolean)).toHaveLength(1);
+    // Each read version 1; the loser read again, saw the deletion and decided to do nothing.
+    expect(decisions.map((decision) => decision.slice(2)).sort()).toEqual(['saw version 1', 'saw version 1', 'saw version 2']);
+    expect(fold(a.history).status).toBe('deleted');
+    expect(fold(b.history).status).toBe('deleted');
+    expect(await versionsOf(deploymentId)).toEqual(['1 deployment.created', '2 deployment.deleted']);
+  });
+
+  it('gives up with a 409 after losing three races in a row', async () => {
+    const deploymentId = await newDeployment();
+    let attempts = 0;
+    // A rival that always gets in first: its insert of the same version is queued before ours.
+    const appending = store.append(deploymentId, (history) => {
+      attempts++;
+      void db.query(
+        `insert into deployment_events (deployment_id, version, type, data, owner_id, occurred_at)
+         select deployment_id, $2, 'deployment.provisioning-started', '{}'::jsonb, owner_id, now() from deployment_events where deployment_id = $1 and version = 1`,
+        [deploymentId, history.length + 1],
+      );
+      return { type: 'deployment.succeeded', data: {} };
+    });
+
+    const error = await appending.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpException);
+    expect((error as HttpException).getStatus()).toBe(409);
+    expect(attempts).toBe(3);
+    expect(await versionsOf(deploymentId)).not.toContain('4 deployment.succeeded');
+  });
+});

@@ -1,0 +1,22 @@
+import { BadRequestException } from '@nestjs/common';
+import type { ListPosition } from '../deployment/deployment-event-store';
+
+/** Opaque to clients: base64url of the last item's creation time and id, where the next page starts. */
+export function encodeCursor(position: { createdAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): ListPosition {
+  try {
+    const [createdAt, deploymentId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const at = new Date(String(createdAt));
+    if (typeof createdAt === 'string' && typeof deploymentId === 'string' && UUID.test(deploymentId) && !Number.isNaN(at.getTime())) {
+      return { createdAt: at, deploymentId };
+    }
+  } catch {
+    // Not base64url JSON: the same answer as any other bad cursor.
+  }
+  throw new BadRequestException('invalid cursor');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

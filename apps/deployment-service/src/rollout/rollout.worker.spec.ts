@@ -1,0 +1,44 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestingModule } from '@nestjs/testing';
+import { CreateDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
+import { MemoryBroker, runInContext, type PubSub } from '@mediamagic/pubsub';
+import { waitFor } from '@mediamagic/testing';
+import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
+
+describe('RolloutWorker', () => {
+  const broker = new MemoryBroker();
+  let directory: string;
+  let client: PubSub;
+  let emitted: Emitted[];
+  let app: TestingModule | undefined;
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'deployment-service-'));
+    ({ client, emitted } = await startClient(broker));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await client.close();
+    broker.shutdown();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  // Two database opens in one test: give it room on a busy machine.
+  it('resumes after a restart a deployment left provisioning, keeping its correlation id', { timeout: 120_000 }, async () => {
+    app = await startDeploymentService(broker, { directory, provisioningDelayMs: 600_000 });
+    const owner = newOwner();
+    const deployment = await runInContext({ correlationId: 'before-restart' }, () => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }));
+    const status = async () => (await client.call(GetDeployment, { ownerId: owner.id, id: deployment.id })).status;
+    await waitFor(async () => (await status()) === 'provisioning', { message: 'provisioning to start' });
+    await app.close();
+
+    app = await startDeploymentService(broker, { directory, provisioningDelayMs: 50 });
+
+    await waitFor(async () => (await status()) === 'running', { message: 'the resumed rollout to finish' });
+    const { items } = await client.call(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
+    expect(items.map((item) => `${item.version} ${item.type}`)).toEqual(['1 deployment.created', '2 deployment.provisioning-started', '3 deployment.succeeded']);
+    const succeeded = await waitFor(() => emittedFor(emitted, deployment.id).find((e) => e.subject === 'deployment.succeeded'), { message: 'deployment.succeeded' });
+    expect(succeeded).toMatchObject({ correlationId: 'before-restart', payload: { ownerEmail: owner.email, name: 'web', model: 'llama' } });
+  });
+});

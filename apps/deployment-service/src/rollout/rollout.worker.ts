@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { runInContext } from '@mediamagic/pubsub';
+import { DeploymentEventStore } from '../deployment/deployment-event-store';
+import { DeploymentPublisher } from '../deployment/deployment-publisher';
+import { nextRolloutEvent, provisioningDueAt } from './rollout';
+
+/** How the rollout is simulated; from PROVISIONING_DELAY_MS. */
+export class RolloutSettings {
+  constructor(readonly provisioningDelayMs: number) {}
+}
+
+// After an error (the database briefly unreachable), the step is tried again this much later.
+const RETRY_MS = 5_000;
+
+/**
+ * Moves each new deployment through provisioning: appends provisioning-started, then, once the delay
+ * has passed since that event, succeeded or failed. All state is in the event store, so after a
+ * restart the worker resumes every unfinished rollout; several replicas doing so is safe because an
+ * append that loses the race re-decides on the newer history.
+ */
+@Injectable()
+export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RolloutWorker.name);
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly steps = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
+    @Inject(DeploymentPublisher) private readonly publisher: DeploymentPublisher,
+    @Inject(RolloutSettings) private readonly settings: RolloutSettings,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const unfinished = await this.store.unfinished();
+    if (unfinished.length) this.logger.log(`resuming the rollout of ${unfinished.length} deployment(s)`);
+    for (const deploymentId of unfinished) this.start(deploymentId);
+  }
+
+  /** Starts (or resumes) the rollout of a deployment, in the background. */
+  start(deploymentId: string): void {
+    this.schedule(deploymentId, 0);
+  }
+
+  /** One step of the rollout as of `now`; schedules the next one. Public so a test can play a timer firing. */
+  async advance(deploymentId: string, now = new Date()): Promise<void> {
+    try {
+      const [created] = await this.store.history(deploymentId);
+      if (!created) return;
+      // The rollout's events belong to the request that created the deployment, even after a restart.
+      await runInContext({ correlationId: created.correlationId ?? undefined }, async () => {
+        const { history, appended } = await this.store.append(deploymentId, (events) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs));
+        if (appended) await this.publisher.publish(history, appended);
+        const dueAt = provisioningDueAt(history, this.settings.provisioningDelayMs);
+        if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
+      });
+    } catch (error) {
+      this.logger.error(`rollout of deployment ${deploymentId} failed, retrying in ${RETRY_MS} ms: ${(error as Error).message}`);
+      this.schedule(deploymentId, RETRY_MS);
+    }
+  }
+
+  // Nest calls this before the database and the broker close: no step may start after it, none is left half-done.
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled(this.steps);
+  }
+
+  private schedule(deploymentId: string, delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timers.get(deploymentId));
+    const timer = setTimeout(() => {
+      this.timers.delete(deploymentId);
+      const step = this.advance(deploymentId).finally(() => this.steps.delete(step));
+      this.steps.add(step);
+    }, Math.max(0, delayMs));
+    this.timers.set(deploymentId, timer);
+  }
+}

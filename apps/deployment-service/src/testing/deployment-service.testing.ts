@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
+import { MemoryBroker, MemoryTransport, PubSub, RemoteError } from '@mediamagic/pubsub';
+import { AppModule, SERVICE } from '../app.module';
+import { MIGRATIONS } from '../migrations';
+import { RolloutSettings } from '../rollout/rollout.worker';
+
+/** Test helpers (used by the specs only): the service over a memory broker, and a client that sees what it emits. */
+
+export async function startDeploymentService(
+  broker: MemoryBroker,
+  { directory = 'memory://', provisioningDelayMs = 50 }: { directory?: string; provisioningDelayMs?: number } = {},
+): Promise<TestingModule> {
+  const module = await Test.createTestingModule({
+    imports: [
+      AppModule.register({
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker) },
+        database: { directory, migrations: MIGRATIONS },
+        rollout: new RolloutSettings(provisioningDelayMs),
+      }),
+    ],
+  }).compile();
+  return module.init();
+}
+
+export interface Emitted {
+  subject: string;
+  payload: Record<string, unknown> & { deploymentId: string };
+  correlationId?: string;
+}
+
+/** Another service on the same broker: calls the requests and records every deployment event it receives. */
+export async function startClient(broker: MemoryBroker): Promise<{ client: PubSub; emitted: Emitted[] }> {
+  const client = new PubSub({ service: 'test-client', transport: new MemoryTransport(broker) });
+  const emitted: Emitted[] = [];
+  for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
+    await client.on(definition, (payload, message) => {
+      emitted.push({ subject: message.subject, payload, correlationId: message.correlationId });
+    });
+  }
+  return { client, emitted };
+}
+
+let owners = 0;
+/** A fresh owner, as the gateway would pass it from the caller's token. */
+export function newOwner(): { id: string; email: string } {
+  return { id: randomUUID(), email: `owner${++owners}@example.com` };
+}
+
+export function emittedFor(emitted: readonly Emitted[], deploymentId: string): Emitted[] {
+  return emitted.filter((event) => event.payload.deploymentId === deploymentId);
+}
+
+/** What a failed call rejected with: a RemoteError carries the service's status and message. */
+export function failureOf(call: Promise<unknown>): Promise<RemoteError> {
+  return call.then(
+    () => Promise.reject(new Error('expected the call to fail')),
+    (error: unknown) => (error instanceof RemoteError ? error : Promise.reject(error)),
+  );
+}

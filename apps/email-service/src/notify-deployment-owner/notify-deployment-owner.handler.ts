@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DeploymentCreated, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
+import { OnEvent, type Message, type PayloadOf } from '@mediamagic/pubsub';
+import { EmailSender, MAIL_RETRY } from '../mail/email-sender';
+import { deploymentCreated, deploymentFailed, deploymentSucceeded } from '../templates';
+
+/** Tells a deployment's owner when it was created, is running, or failed: provisioning takes minutes. */
+@Injectable()
+export class NotifyDeploymentOwnerHandler {
+  constructor(@Inject(EmailSender) private readonly sender: EmailSender) {}
+
+  @OnEvent(DeploymentCreated, { retry: MAIL_RETRY })
+  async created(deployment: PayloadOf<typeof DeploymentCreated>, message: Message): Promise<void> {
+    await this.sender.sendOnce(message.id, deploymentCreated(deployment));
+  }
+
+  @OnEvent(DeploymentSucceeded, { retry: MAIL_RETRY })
+  async succeeded(deployment: PayloadOf<typeof DeploymentSucceeded>, message: Message): Promise<void> {
+    await this.sender.sendOnce(message.id, deploymentSucceeded(deployment));
+  }
+
+  @OnEvent(DeploymentFailed, { retry: MAIL_RETRY })
+  async failed(deployment: PayloadOf<typeof DeploymentFailed>, message: Message): Promise<void> {
+    await this.sender.sendOnce(message.id, deploymentFailed(deployment));
+  }
+}

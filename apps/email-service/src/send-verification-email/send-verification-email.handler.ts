@@ -1,0 +1,16 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { UserRegistered } from '@mediamagic/contracts';
+import { OnEvent, type Message, type PayloadOf } from '@mediamagic/pubsub';
+import { EmailSender, MAIL_RETRY } from '../mail/email-sender';
+import { verifyEmail } from '../templates';
+
+/** A new user gets the link that proves they own their address. */
+@Injectable()
+export class SendVerificationEmailHandler {
+  constructor(@Inject(EmailSender) private readonly sender: EmailSender) {}
+
+  @OnEvent(UserRegistered, { retry: MAIL_RETRY })
+  async userRegistered(user: PayloadOf<typeof UserRegistered>, message: Message): Promise<void> {
+    await this.sender.sendOnce(message.id, verifyEmail(user));
+  }
+}

@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
+import { AnalyticsController } from './analytics/analytics.controller';
+import { AccessTokens } from './auth/access-tokens';
+import { AuthController } from './auth/auth.controller';
+import { BearerAuthGuard } from './auth/bearer-auth.guard';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config';
+import { DeploymentsController } from './deployments/deployments.controller';
+import { HealthController } from './health/health.controller';
+import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { RequestValidationPipe } from './http/validation.pipe';
+import { UsersController } from './users/users.controller';
+import { VerifyController } from './verify/verify.controller';
+
+export const SERVICE = 'gateway';
+
+/** What main.ts derives from the environment; tests pass a memory transport. The gateway has no database. */
+export interface Infrastructure {
+  pubsub: PubSubModuleOptions;
+  config: GatewayConfig;
+}
+
+export function infrastructureFrom(config: GatewayConfig): Infrastructure {
+  // No streams: the gateway only sends requests, it neither publishes nor consumes domain events.
+  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR }, config };
+}
+
+@Module({})
+export class AppModule {
+  static register(infrastructure: Infrastructure): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PubSubModule.forRoot(infrastructure.pubsub)],
+      controllers: [UsersController, AuthController, DeploymentsController, AnalyticsController, VerifyController, HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: infrastructure.config },
+        AccessTokens,
+        BearerAuthGuard,
+        { provide: APP_PIPE, useClass: RequestValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  CreateDeployment,
+  DeleteDeployment,
+  DeploymentView,
+  GetDeployment,
+  GetDeploymentEvents,
+  GetUser,
+  ListDeployments,
+  NewDeployment,
+} from '@mediamagic/contracts';
+import { PubSubClient, type ResponseOf } from '@mediamagic/pubsub';
+import { z } from 'zod';
+import { BearerAuthGuard } from '../auth/bearer-auth.guard';
+import { CallerId } from '../auth/caller-id.decorator';
+import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
+
+const DeploymentId = z.uuid();
+
+const Page = z.strictObject({
+  limit: z.coerce.number<string>().int().min(1).max(100).optional().meta({ description: 'at most this many (default 20)' }),
+  cursor: z.string().min(1).max(200).optional().meta({ description: 'the nextCursor of the previous page' }),
+});
+
+/** Every route acts for the caller: the services scope each query by owner, so another's deployment is a 404. */
+@ApiTags('deployments')
+@ApiBearerAuth()
+@ApiErrors(401)
+@UseGuards(BearerAuthGuard)
+@Controller('deployments')
+export class DeploymentsController {
+  constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
+
+  @Post()
+
+  @ApiIdempotencyKey()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Create a deployment; it is provisioned in the background (status pending)' })
+  @ApiResponse({ status: 202, standardSchema: DeploymentView })
+  @ApiErrors(400, 403, 413)
+  async create(@CallerId() callerId: string, @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>): Promise<ResponseOf<typeof CreateDeployment>> {
+    const owner = await this.services.call(GetUser, { id: callerId });
+    if (!owner.emailVerified) throw new ForbiddenException('verify your email address first');
+    return this.services.call(CreateDeployment, { ...deployment, owner: { id: owner.id, email: owner.email } });
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's deployments, newest first, a page at a time" })
+  @ApiResponse({ status: 200, standardSchema: ListDeployments.response })
+  @ApiErrors(400)
+  list(@CallerId() callerId: string, @Query({ schema: Page }) page: z.output<typeof Page>): Promise<ResponseOf<typeof ListDeployments>> {
+    return this.services.call(ListDeployments, { ownerId: callerId, ...page });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One deployment with its current status' })
+  @ApiResponse({ status: 200, standardSchema: DeploymentView })
+  @ApiErrors(404)
+  get(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof GetDeployment>> {
+    return this.services.call(GetDeployment, { ownerId: callerId, id });
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: "The deployment's event history, oldest first" })
+  @ApiResponse({ status: 200, standardSchema: GetDeploymentEvents.response })
+  @ApiErrors(404)
+  events(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof GetDeploymentEvents>> {
+    return this.services.call(GetDeploymentEvents, { ownerId: callerId, id });
+  }
+
+  @Delete(':id')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Delete a deployment (deleting it again changes nothing)' })
+  @ApiResponse({ status: 202, standardSchema: DeploymentView })
+  @ApiErrors(404)
+  delete(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof DeleteDeployment>> {
+    return this.services.call(DeleteDeployment, { ownerId: callerId, id });
+  }
+}

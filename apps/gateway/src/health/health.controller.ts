@@ -1,0 +1,40 @@
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { PubSub } from '@mediamagic/pubsub';
+import { z } from 'zod';
+
+const READY_TIMEOUT_MS = 1_000;
+
+const Health = z.object({ status: z.literal('ok') });
+const Readiness = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.object({ nats: z.enum(['up', 'down']) }),
+});
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
+
+  /** Liveness: the process answers. Checks no dependency, so a NATS outage does not get the gateway restarted. */
+  @Get()
+  @ApiOperation({ summary: 'Liveness' })
+  @ApiResponse({ status: 200, standardSchema: Health })
+  live(): z.output<typeof Health> {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: the gateway has no database, so NATS is its one dependency. */
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: NATS reachable' })
+  @ApiResponse({ status: 200, standardSchema: Readiness })
+  @ApiResponse({ status: 503, standardSchema: Readiness })
+  async ready(): Promise<z.output<typeof Readiness>> {
+    try {
+      await this.pubsub.ping(READY_TIMEOUT_MS);
+    } catch {
+      throw new ServiceUnavailableException({ statusCode: 503, message: 'NATS is unreachable', status: 'unavailable', checks: { nats: 'down' } });
+    }
+    return { status: 'ok', checks: { nats: 'up' } };
+  }
+}

@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { isVisibleAscii } from './request-headers';
+
+/** The largest request body accepted; larger ones get a 413 before any handler runs. */
+export const BODY_LIMIT = 64 * 1024;
+
+/**
+ * Fastify with the body limit and the correlation id: the caller's X-Request-Id when it is usable,
+ * else a new uuid. It becomes `request.id`, is echoed on every response (errors and 404s too, which
+ * is why it is a hook and not an interceptor) and travels with the requests to the services.
+ */
+export function createHttpAdapter(): FastifyAdapter {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT,
+    genReqId: (request: IncomingMessage) => {
+      const given = request.headers['x-request-id'];
+      return isVisibleAscii(given) ? given : randomUUID();
+    },
+  });
+  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  return adapter;
+}

@@ -1,0 +1,41 @@
+import {
+  BadRequestException,
+  Injectable,
+  NotFoundException,
+  StandardSchemaValidationPipe,
+  type ArgumentMetadata,
+  type StandardSchemaValidationPipeOptions,
+} from '@nestjs/common';
+
+type Issues = Parameters<NonNullable<StandardSchemaValidationPipeOptions['exceptionFactory']>>[0];
+
+/** `email: Invalid email address; (body): Unrecognized key: "admin"`: which field, and why. */
+function describeIssues(issues: Issues): string {
+  return issues
+    .map((issue) => {
+      const path = (issue.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
+      return path ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}
+
+/**
+ * Validates every parameter that declares a `schema` (`@Body({ schema })`, `@Query`, `@Param`).
+ * Invalid input is a 400 with one readable message, except a malformed id in the path: no resource
+ * has it, so it is a 404 like any unknown id.
+ */
+@Injectable()
+export class RequestValidationPipe extends StandardSchemaValidationPipe {
+  constructor() {
+    super({ exceptionFactory: (issues) => new BadRequestException(describeIssues(issues)) });
+  }
+
+  override async transform<T = unknown>(value: T, metadata: ArgumentMetadata): Promise<T> {
+    try {
+      return await super.transform(value, metadata);
+    } catch (error) {
+      if (metadata.type !== 'param' || !(error instanceof BadRequestException)) throw error;
+      throw new NotFoundException(`no resource with this ${metadata.data ?? 'id'}: ${error.message}`);
+    }
+  }
+}

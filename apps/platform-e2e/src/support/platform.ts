@@ -70,7 +70,8 @@ export class Platform {
       child.stderr!.on('data', onData);
       child.once('exit', (code) => reject(new Error(`${service} exited with ${code} before it was ready:\n${output.slice(-3_000)}`)));
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    // Generous: a first start on a fresh machine also creates the embedded database cluster.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     try {
       await ready;
     } finally {

@@ -34,7 +34,8 @@ function stopAll(code) {
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(0));
 
 function run(name, command, args, env = process.env) {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: Ctrl-C reaches this script only, which then stops each child once.
+  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.name = name;
   children.push(child);
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DatabaseModule, type DatabaseOptions } from '@mediamagic/database';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
-import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
+import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import type { DeploymentConfig } from './config';
 import { CreateDeploymentHandler } from './create-deployment/create-deployment.handler';
 import { DeleteDeploymentHandler } from './delete-deployment/delete-deployment.handler';
@@ -16,16 +15,13 @@ import { RolloutSettings, RolloutWorker } from './rollout/rollout.worker';
 export const SERVICE = 'deployment-service';
 
 /** What main.ts derives from the environment; tests pass a memory transport, a throwaway database and a short delay. */
-export interface Infrastructure {
-  pubsub: PubSubModuleOptions;
-  database: DatabaseOptions;
+export interface Infrastructure extends ServiceInfrastructure {
   rollout: RolloutSettings;
 }
 
 export function infrastructureFrom(config: DeploymentConfig): Infrastructure {
   return {
-    pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, streams: DOMAIN_STREAMS },
-    database: { url: config.DATABASE_URL, directory: `${config.DATA_DIR}/${SERVICE}/db`, migrations: MIGRATIONS },
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     rollout: new RolloutSettings(config.PROVISIONING_DELAY_MS),
   };
 }
@@ -35,8 +31,7 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      // DatabaseModule first: it then closes after PubSubModule has drained the handlers that use it.
-      imports: [DatabaseModule.forRoot(infrastructure.database), PubSubModule.forRoot(infrastructure.pubsub)],
+      imports: infrastructureModules(infrastructure),
       providers: [
         { provide: RolloutSettings, useValue: infrastructure.rollout },
         DeploymentEventStore,

@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
-import { DatabaseModule, type DatabaseOptions } from '@mediamagic/database';
-import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
+import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import type { EmailConfig } from './config';
 import { EmailSender } from './mail/email-sender';
 import { createMailer, Mailer, type MailOptions } from './mail/mailer';
@@ -12,16 +11,13 @@ import { SendVerificationEmailHandler } from './send-verification-email/send-ver
 export const SERVICE = 'email-service';
 
 /** What main.ts derives from the environment; tests pass a memory transport, a throwaway database and their own mail setup. */
-export interface Infrastructure {
-  pubsub: PubSubModuleOptions;
-  database: DatabaseOptions;
+export interface Infrastructure extends ServiceInfrastructure {
   mail: MailOptions;
 }
 
 export function infrastructureFrom(config: EmailConfig): Infrastructure {
   return {
-    pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, streams: DOMAIN_STREAMS },
-    database: { url: config.DATABASE_URL, directory: `${config.DATA_DIR}/${SERVICE}/db`, migrations: MIGRATIONS },
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     mail: { from: config.MAIL_FROM, smtpUrl: config.SMTP_URL, directory: `${config.DATA_DIR}/${SERVICE}/mail` },
   };
 }
@@ -31,8 +27,7 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      // DatabaseModule first: it then closes after PubSubModule has drained the handlers that use it.
-      imports: [DatabaseModule.forRoot(infrastructure.database), PubSubModule.forRoot(infrastructure.pubsub)],
+      imports: infrastructureModules(infrastructure),
       providers: [
         { provide: Mailer, useFactory: () => createMailer(infrastructure.mail) },
         EmailSender,

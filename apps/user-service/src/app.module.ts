@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { DatabaseModule, type DatabaseOptions } from '@mediamagic/database';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
-import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
+import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import { AuthenticateUserHandler } from './authenticate-user/authenticate-user.handler';
 import type { UserServiceConfig } from './config';
 import { GetUserHandler } from './get-user/get-user.handler';
@@ -13,17 +12,14 @@ import { VerifyEmailHandler } from './verify-email/verify-email.handler';
 export const SERVICE = 'user-service';
 
 /** What main.ts derives from the environment; tests pass a memory transport and a throwaway database. */
-export interface Infrastructure {
-  pubsub: PubSubModuleOptions;
-  database: DatabaseOptions;
+export interface Infrastructure extends ServiceInfrastructure {
   /** The base of the links in verification emails (`PUBLIC_URL`). */
   publicUrl: string;
 }
 
 export function infrastructureFrom(config: UserServiceConfig): Infrastructure {
   return {
-    pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, streams: DOMAIN_STREAMS },
-    database: { url: config.DATABASE_URL, directory: `${config.DATA_DIR}/${SERVICE}/db`, migrations: MIGRATIONS },
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     publicUrl: config.PUBLIC_URL,
   };
 }
@@ -33,8 +29,7 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      // DatabaseModule first: it then closes after PubSubModule has drained the handlers that use it.
-      imports: [DatabaseModule.forRoot(infrastructure.database), PubSubModule.forRoot(infrastructure.pubsub)],
+      imports: infrastructureModules(infrastructure),
       providers: [
         { provide: VerificationLinks, useValue: new VerificationLinks(infrastructure.publicUrl) },
         RegisterUserHandler,

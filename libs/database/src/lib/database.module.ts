@@ -7,8 +7,8 @@ const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } = new ConfigurableModule
   .build();
 
 /**
- * Provides `Database`, migrated, everywhere. Import it before PubSubModule: Nest shuts modules of
- * equal depth down in reverse order, so the handlers that PubSubModule drains still have the database.
+ * Provides `Database`, migrated, everywhere. Import it before PubSubModule (`infrastructureModules`
+ * of @mediamagic/runtime does), so the handlers PubSubModule drains at shutdown still have it.
  */
 @Global()
 @Module({

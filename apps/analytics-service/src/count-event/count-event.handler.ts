@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { CATALOG } from '@mediamagic/contracts';
-import { OnTrackingEvent, PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { CE, OnTrackingEvent, PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
 import { EventCounter } from './event-counter';
 
 // Several events at once per subscription: each is one short transaction.
@@ -22,7 +22,9 @@ export class CountEventHandler implements OnApplicationBootstrap {
   }
 
   async countDomainEvent(name: string, message: Message): Promise<void> {
-    await this.counter.count(message.id, name, 1, new Date(message.headers['ce-time'] ?? Date.now()));
+    // ce-time comes from the publisher, perhaps another platform's: a missing or unreadable one must not stop the count.
+    const time = new Date(message.headers[CE.time] ?? Date.now());
+    await this.counter.count(message.id, name, 1, Number.isNaN(time.getTime()) ? new Date() : time);
   }
 
   @OnTrackingEvent('>', { concurrency: CONCURRENCY })

@@ -16,7 +16,7 @@ export interface Appended {
   appended: StoredEvent | null;
 }
 
-export interface NewDeployment {
+export interface DeploymentToCreate {
   deploymentId: string;
   ownerId: string;
   ownerEmail: string;
@@ -49,8 +49,8 @@ export class DeploymentEventStore {
   constructor(@Inject(Database) private readonly db: Database) {}
 
   /** The deployment's events, oldest first; empty when it does not exist. */
-  async history(deploymentId: string, on: Queryable = this.db): Promise<StoredEvent[]> {
-    const rows = await on.query<EventRow>(`select ${COLUMNS} from deployment_events where deployment_id = $1 order by version`, [deploymentId]);
+  async history(deploymentId: string): Promise<StoredEvent[]> {
+    const rows = await this.db.query<EventRow>(`select ${COLUMNS} from deployment_events where deployment_id = $1 order by version`, [deploymentId]);
     return rows.map(toEvent);
   }
 
@@ -60,7 +60,7 @@ export class DeploymentEventStore {
   }
 
   /** Appends version 1; runs in the caller's transaction, so it commits with the idempotency key. */
-  async create(tx: Queryable, deployment: NewDeployment): Promise<StoredEvent> {
+  async create(tx: Queryable, deployment: DeploymentToCreate): Promise<StoredEvent> {
     const { deploymentId, ownerId, ownerEmail, name, model, replicas } = deployment;
     return this.insert(tx, { type: 'deployment.created', data: { name, model, replicas, ownerEmail } }, { deploymentId, ownerId, version: 1 });
   }

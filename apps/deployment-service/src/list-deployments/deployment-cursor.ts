@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { z } from 'zod';
 import type { ListPosition } from '../deployment/deployment-event-store';
 
 /** Opaque to clients: base64url of the last item's creation time and id, where the next page starts. */
@@ -10,7 +11,7 @@ export function decodeCursor(cursor: string): ListPosition {
   try {
     const [createdAt, deploymentId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const at = new Date(String(createdAt));
-    if (typeof createdAt === 'string' && typeof deploymentId === 'string' && UUID.test(deploymentId) && !Number.isNaN(at.getTime())) {
+    if (typeof createdAt === 'string' && typeof deploymentId === 'string' && z.uuid().safeParse(deploymentId).success && !Number.isNaN(at.getTime())) {
       return { createdAt: at, deploymentId };
     }
   } catch {
@@ -18,5 +19,3 @@ export function decodeCursor(cursor: string): ListPosition {
   }
   throw new BadRequestException('invalid cursor');
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -10,7 +10,7 @@ describe('auth', () => {
   beforeEach(async () => {
     gateway = await startTestGateway();
     await gateway.services.answer(AuthenticateUser, ({ email, password }) => {
-      if (email !== user.email || password !== 'correct horse') throw new UnauthorizedException('invalid credentials');
+      if (email !== user.email || password !== 'correct horse') throw new UnauthorizedException('invalid email or password');
       return user;
     });
     await gateway.services.answer(GetUser, ({ id }) => ({ ...user, id }));
@@ -32,12 +32,12 @@ describe('auth', () => {
     expect(profile.json()).toMatchObject({ id: user.id, email: user.email });
   });
 
-  it('answers 401 to a wrong password, the same as to an unknown email', async () => {
+  it('passes on user-service’s 401, the same for a wrong password and an unknown email', async () => {
     const wrongPassword = await gateway.inject({ method: 'POST', url: '/auth/login', payload: { email: user.email, password: 'wrong password' } });
     const unknownEmail = await gateway.inject({ method: 'POST', url: '/auth/login', payload: { email: 'nobody@example.com', password: 'correct horse' } });
 
     expect(wrongPassword.statusCode).toBe(401);
-    expect(wrongPassword.json()).toEqual({ statusCode: 401, message: 'wrong email or password', error: 'Unauthorized' });
+    expect(wrongPassword.json()).toEqual({ statusCode: 401, message: 'invalid email or password' });
     expect(unknownEmail.json()).toEqual(wrongPassword.json());
   });
 

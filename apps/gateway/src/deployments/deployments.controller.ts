@@ -33,13 +33,15 @@ export class DeploymentsController {
   constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
 
   @Post()
-
   @ApiIdempotencyKey()
   @HttpCode(202)
   @ApiOperation({ summary: 'Create a deployment; it is provisioned in the background (status pending)' })
   @ApiResponse({ status: 202, standardSchema: DeploymentView })
   @ApiErrors(400, 403, 413)
-  async create(@CallerId() callerId: string, @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>): Promise<ResponseOf<typeof CreateDeployment>> {
+  async create(
+    @CallerId() callerId: string,
+    @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>,
+  ): Promise<ResponseOf<typeof CreateDeployment>> {
     const owner = await this.services.call(GetUser, { id: callerId });
     if (!owner.emailVerified) throw new ForbiddenException('verify your email address first');
     return this.services.call(CreateDeployment, { ...deployment, owner: { id: owner.id, email: owner.email } });

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { GetUser, RegisterUser, UserView, VerifyEmail } from '@mediamagic/contracts';
-import { PubSubClient, type RequestOf, type ResponseOf } from '@mediamagic/pubsub';
+import { PubSubClient, type ParsedRequestOf, type ResponseOf } from '@mediamagic/pubsub';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
@@ -12,23 +12,21 @@ export class UsersController {
   constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
 
   @Post()
-
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Register; the verification email carries a token' })
   @ApiResponse({ status: 201, standardSchema: UserView })
   @ApiErrors(400, 409, 413)
-  register(@Body({ schema: RegisterUser.request }) registration: RequestOf<typeof RegisterUser>): Promise<ResponseOf<typeof RegisterUser>> {
+  register(@Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>): Promise<ResponseOf<typeof RegisterUser>> {
     return this.services.call(RegisterUser, registration);
   }
 
   @Post('verify')
-
   @ApiIdempotencyKey()
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify the email address with the token of the verification email' })
   @ApiResponse({ status: 200, standardSchema: VerifyEmail.response })
   @ApiErrors(400)
-  verify(@Body({ schema: VerifyEmail.request }) verification: RequestOf<typeof VerifyEmail>): Promise<ResponseOf<typeof VerifyEmail>> {
+  verify(@Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>): Promise<ResponseOf<typeof VerifyEmail>> {
     return this.services.call(VerifyEmail, verification);
   }
 

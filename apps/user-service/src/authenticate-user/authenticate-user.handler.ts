@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { AuthenticateUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
-import { OnRequest, PubSub, type ResponseOf } from '@mediamagic/pubsub';
-import type { z } from 'zod';
+import { OnRequest, PubSub, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashPassword, verifyPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 
-type Credentials = z.output<(typeof AuthenticateUser)['request']>;
+type Credentials = ParsedRequestOf<typeof AuthenticateUser>;
 
 @Injectable()
 export class AuthenticateUserHandler {

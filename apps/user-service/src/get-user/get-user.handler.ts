@@ -1,8 +1,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { GetUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
-import { OnRequest, type ResponseOf } from '@mediamagic/pubsub';
-import type { z } from 'zod';
+import { OnRequest, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 
 @Injectable()
@@ -10,7 +9,7 @@ export class GetUserHandler {
   constructor(@Inject(Database) private readonly db: Database) {}
 
   @OnRequest(GetUser)
-  async get({ id }: z.output<(typeof GetUser)['request']>): Promise<ResponseOf<typeof GetUser>> {
+  async get({ id }: ParsedRequestOf<typeof GetUser>): Promise<ResponseOf<typeof GetUser>> {
     const [user] = await this.db.query<UserRow>(`select ${USER_COLUMNS} from users where id = $1`, [id]);
     if (!user) throw new NotFoundException('user not found');
     return toUserView(user);

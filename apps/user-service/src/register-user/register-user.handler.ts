@@ -1,13 +1,12 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { RegisterUser, UserRegistered } from '@mediamagic/contracts';
 import { Database, isUniqueViolation, once } from '@mediamagic/database';
-import { OnRequest, PubSub, type Message, type RequestOf, type ResponseOf } from '@mediamagic/pubsub';
-import type { z } from 'zod';
+import { OnRequest, PubSub, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 import { newVerificationToken, VerificationLinks } from '../users/verification-token';
 
-type Registration = z.output<(typeof RegisterUser)['request']>;
+type Registration = ParsedRequestOf<typeof RegisterUser>;
 
 @Injectable()
 export class RegisterUserHandler {

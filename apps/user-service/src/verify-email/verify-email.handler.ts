@@ -1,11 +1,10 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { UserVerified, VerifyEmail } from '@mediamagic/contracts';
 import { Database, once } from '@mediamagic/database';
-import { OnRequest, PubSub, type Message, type ResponseOf } from '@mediamagic/pubsub';
-import type { z } from 'zod';
+import { OnRequest, PubSub, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashVerificationToken } from '../users/verification-token';
 
-type Verification = z.output<(typeof VerifyEmail)['request']>;
+type Verification = ParsedRequestOf<typeof VerifyEmail>;
 
 @Injectable()
 export class VerifyEmailHandler {

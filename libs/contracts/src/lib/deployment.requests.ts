@@ -1,5 +1,6 @@
 import { defineRequest } from '@mediamagic/pubsub';
 import { z } from 'zod';
+import { singleLine } from './text';
 
 export const DEPLOYMENT_STATUSES = ['pending', 'provisioning', 'running', 'failed', 'deleted'] as const;
 
@@ -27,8 +28,8 @@ export const DeploymentEventView = z.object({
 
 /** The fields a client may send; shared by the gateway's body and the service's request. */
 export const NewDeployment = z.strictObject({
-  name: z.string().trim().min(1).max(100),
-  model: z.string().trim().min(1).max(200),
+  name: singleLine(100),
+  model: singleLine(200),
   replicas: z.int().min(1).max(20).default(1),
 });
 

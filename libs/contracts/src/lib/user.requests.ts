@@ -1,5 +1,6 @@
 import { defineRequest } from '@mediamagic/pubsub';
 import { z } from 'zod';
+import { singleLine } from './text';
 
 /** The public view of a user: never the password hash or a token. */
 export const UserView = z.object({
@@ -17,7 +18,7 @@ const password = z.string().min(8, 'must be at least 8 characters').max(200);
 export const RegisterUser = defineRequest({
   subject: 'users.register',
   description: 'Creates an unverified user and emits user.registered; 409 when the email is taken.',
-  request: z.strictObject({ email, name: z.string().trim().min(1).max(100), password }),
+  request: z.strictObject({ email, name: singleLine(100), password }),
   response: UserView,
 });
 

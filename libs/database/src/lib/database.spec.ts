@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Database, isUniqueViolation } from './database';
 import { migrate, type Migration } from './migrate';
 import { openDatabase } from './open-database';
+import { redact } from './postgres.database';
 
 const MIGRATIONS: Migration[] = [
   { id: '001_items', sql: 'create table items (id int primary key, name text not null);\ncreate index items_name on items (name);' },
@@ -65,6 +66,25 @@ describe('embedded database', () => {
     expect(await reopened.query('select name from items')).toEqual([{ name: 'seven' }]);
     await reopened.close();
   });
+
+  it('belongs to one process at a time, and is taken over from a process that died', async () => {
+    const folder = join(directory, 'locked');
+    const first = await openDatabase({ directory: folder, migrations: MIGRATIONS, logger: quiet });
+    // As if another, live process held it: this test's parent.
+    writeFileSync(`${folder}.lock`, String(process.ppid));
+    await expect(openDatabase({ directory: folder, migrations: MIGRATIONS, logger: quiet })).rejects.toThrow(/is in use by process \d+/);
+    writeFileSync(`${folder}.lock`, String(process.pid));
+    await first.close();
+    expect(existsSync(`${folder}.lock`)).toBe(false);
+    writeFileSync(`${folder}.lock`, '999999999'); // a crashed process's lock: no such pid
+    const second = await openDatabase({ directory: folder, migrations: MIGRATIONS, logger: quiet });
+    await second.close();
+  });
+});
+
+it('never shows a PostgreSQL password in a message, even one with an @ in it', () => {
+  expect(redact('postgres://app:p@ss@db.example:5432/users')).toBe('postgres://app:***@db.example:5432/users');
+  expect(redact('not a url')).toBe('<invalid URL>');
 });
 
 // CI sets TEST_POSTGRES_URL to the machine's PostgreSQL; each run gets a database of its own.

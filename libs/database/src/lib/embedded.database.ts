@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,21 +11,29 @@ const SETTINGS: PGliteOptions = { postgresqlconf: ['shared_buffers=8MB', 'wal_bu
 /**
  * PostgreSQL compiled to WebAssembly, in this process, its files in `directory` (`memory://` keeps
  * nothing). One connection: statements queue, and a transaction holds the database until it ends.
- * The folder must belong to one process at a time.
+ * The folder belongs to one process at a time (a lock file beside it says which): two would each
+ * overwrite what the other wrote.
  */
 export class EmbeddedDatabase extends Database {
   readonly kind = 'embedded';
 
-  private constructor(private readonly db: PGlite) {
+  private constructor(
+    private readonly db: PGlite,
+    private readonly lock?: string,
+  ) {
     super();
   }
 
   static async open(directory: string): Promise<EmbeddedDatabase> {
-    const inMemory = directory.startsWith('memory://');
-    if (!inMemory) mkdirSync(directory, { recursive: true });
-    const fresh = inMemory || readdirSync(directory).length === 0;
-    const options = fresh ? { ...SETTINGS, loadDataDir: await emptyCluster() } : SETTINGS;
-    return new EmbeddedDatabase(await PGlite.create(directory, options));
+    if (directory.startsWith('memory://')) return new EmbeddedDatabase(await create(directory, true));
+    mkdirSync(directory, { recursive: true });
+    const lock = takeLock(`${directory}.lock`);
+    try {
+      return new EmbeddedDatabase(await create(directory, readdirSync(directory).length === 0), lock);
+    } catch (error) {
+      unlinkSync(lock);
+      throw error;
+    }
   }
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
@@ -38,8 +46,47 @@ export class EmbeddedDatabase extends Database {
     );
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    await this.db.close();
+    if (this.lock) rmSync(this.lock, { force: true });
+  }
+}
+
+async function create(directory: string, fresh: boolean): Promise<PGlite> {
+  if (!fresh) return PGlite.create(directory, SETTINGS);
+  try {
+    return await PGlite.create(directory, { ...SETTINGS, loadDataDir: await emptyCluster() });
+  } catch {
+    // A damaged cached cluster must not stop a start: forget it and let PGlite run its own initdb.
+    rmSync(clusterFile(), { force: true });
+    if (!directory.startsWith('memory://')) for (const entry of readdirSync(directory)) rmSync(join(directory, entry), { recursive: true, force: true });
+    return PGlite.create(directory, SETTINGS);
+  }
+}
+
+/** Creates the lock file with this process's id; takes over one left by a process that is gone. */
+function takeLock(file: string): string {
+  for (;;) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return file;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(readFileSync(file, 'utf8'));
+    if (owner && owner !== process.pid && isAlive(owner)) {
+      throw new Error(`the embedded database ${file.slice(0, -'.lock'.length)} is in use by process ${owner}: stop it, or give this one another DATA_DIR`);
+    }
+    rmSync(file, { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -49,9 +96,7 @@ export class EmbeddedDatabase extends Database {
  * temp folder and unpacked instead (about five times faster).
  */
 async function emptyCluster(): Promise<Blob> {
-  const pglite = join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
-  const { version } = JSON.parse(readFileSync(pglite, 'utf8')) as { version: string };
-  const file = join(tmpdir(), `mediamagic-pglite-${version}-cluster.tar.gz`);
+  const file = clusterFile();
   if (!existsSync(file)) {
     const db = await PGlite.create('memory://', SETTINGS);
     const dump = await db.dumpDataDir('gzip');
@@ -62,4 +107,11 @@ async function emptyCluster(): Promise<Blob> {
     renameSync(partial, file);
   }
   return new Blob([readFileSync(file)]);
+}
+
+/** Per PGlite version and per user: another user's file in the shared temp folder is never read. */
+function clusterFile(): string {
+  const pglite = join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
+  const { version } = JSON.parse(readFileSync(pglite, 'utf8')) as { version: string };
+  return join(tmpdir(), `mediamagic-pglite-${version}-${process.getuid?.() ?? 'user'}-cluster.tar.gz`);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isUniqueViolation, type Database, type Queryable } from './database';
 
-/** Add to a service's migrations to use `once`. */
+/** Add to a service's migrations to use `once`. Frozen, as shipped migrations are: a change is a new migration. */
 export const IDEMPOTENCY_KEYS_TABLE = `
   create table idempotency_keys (
     scope text not null,

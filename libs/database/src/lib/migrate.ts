@@ -9,7 +9,7 @@ export interface Migration {
 // Any constant: instances of one service starting together take turns instead of racing.
 const MIGRATION_LOCK = 727_274;
 
-/** Applies the migrations not applied yet, each in its own transaction, and returns their ids. */
+/** Applies the migrations not applied yet, all in one transaction (all or none), and returns their ids. */
 export async function migrate(db: Database, migrations: readonly Migration[]): Promise<string[]> {
   const ids = migrations.map((migration) => migration.id);
   if (new Set(ids).size !== ids.length || ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import { CE, cloudEventHeaders } from './cloudevents';
 import { contextOf, currentContext, runInContext, TRACE_HEADERS, type MessageContext } from './context';
 import { deadLetterEnvelope } from './dead-letter';
 import { InvalidPayloadError, PermanentError, RemoteError, toRemoteError } from './errors';
 import { dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
-import { parseRequest, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
+import { parseRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
 import type { Delivery, Envelope, Headers, Message, MessageHandler } from './message';
 import { applyMiddlewares, correlation, type Middleware } from './middleware';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy } from './retry';
@@ -258,7 +257,7 @@ export class PubSub {
   /** Answers a typed request; a request that does not match the contract gets a 400 saying why. */
   answer<D extends RequestDefinition>(
     definition: D,
-    handler: (payload: z.output<D['request']>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>,
+    handler: (payload: ParsedRequestOf<D>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>,
     options?: Pick<SubscribeOptions, 'group'>,
   ): Promise<Subscription> {
     return this.reply(definition.subject, (payload, message) => handler(parseRequest(definition, payload), message), options);

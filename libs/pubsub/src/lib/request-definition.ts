@@ -14,7 +14,10 @@ export interface RequestDefinition<Req extends z.ZodType = z.ZodType, Res extend
   readonly description?: string;
 }
 
+/** What a caller sends (defaults may be left out). */
 export type RequestOf<D extends RequestDefinition> = z.input<D['request']>;
+/** What the responder's handler receives: the request after the contract parsed it. */
+export type ParsedRequestOf<D extends RequestDefinition> = z.output<D['request']>;
 export type ResponseOf<D extends RequestDefinition> = z.output<D['response']>;
 
 export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(
@@ -25,9 +28,9 @@ export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(
 }
 
 /** The parsed request, or a RemoteError 400 listing every issue. */
-export function parseRequest<D extends RequestDefinition>(definition: D, value: unknown): z.output<D['request']> {
+export function parseRequest<D extends RequestDefinition>(definition: D, value: unknown): ParsedRequestOf<D> {
   const result = definition.request.safeParse(value);
-  if (result.success) return result.data as z.output<D['request']>;
+  if (result.success) return result.data as ParsedRequestOf<D>;
   const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
   throw new RemoteError(400, issues.join('; '), 'BadRequest');
 }

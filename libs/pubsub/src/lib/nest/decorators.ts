@@ -1,7 +1,6 @@
 import type { EventDefinition, PayloadOf } from '../event-definition';
-import type { z } from 'zod';
 import type { Message } from '../message';
-import type { RequestDefinition, ResponseOf } from '../request-definition';
+import type { ParsedRequestOf, RequestDefinition, ResponseOf } from '../request-definition';
 import type { PubSub, SubscribeOptions } from '../pubsub';
 import type { TrackingEvent } from '../tracking-event';
 import type { Subscription } from '../transport';
@@ -21,6 +20,8 @@ const bindings = new WeakMap<object, HandlerBinding[]>();
 export function bindingsOf(method: unknown): readonly HandlerBinding[] {
   return (typeof method === 'function' && bindings.get(method)) || [];
 }
+
+type MethodDecoratorFor<Fits extends (...args: never[]) => unknown> = ReturnType<typeof handlerDecorator<Fits>>;
 
 /** The decorator is generic in the method so a handler whose parameters do not fit is a compile error. */
 function handlerDecorator<Fits extends (...args: never[]) => unknown>(binding: HandlerBinding) {
@@ -68,8 +69,8 @@ export function OnMessage(subject: string, options?: SubscribeOptions) {
 export function OnRequest<D extends RequestDefinition>(
   definition: D,
   options?: Pick<SubscribeOptions, 'group'>,
-): ReturnType<typeof handlerDecorator<(payload: z.output<D['request']>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>>>;
-export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>): ReturnType<typeof handlerDecorator<(payload: never, message: Message) => unknown>>;
+): MethodDecoratorFor<(payload: ParsedRequestOf<D>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>>;
+export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>): MethodDecoratorFor<(payload: never, message: Message) => unknown>;
 export function OnRequest(target: string | RequestDefinition, options?: Pick<SubscribeOptions, 'group'>) {
   if (typeof target !== 'string') {
     return handlerDecorator<(payload: never, message: Message) => unknown>({

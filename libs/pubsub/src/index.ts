@@ -4,7 +4,7 @@ export type { Delivery, Envelope, Headers, Message, MessageHandler } from './lib
 export { CE } from './lib/cloudevents';
 export { currentContext, runInContext, type MessageContext } from './lib/context';
 export { defineEvent, dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './lib/event-definition';
-export { defineRequest, parseRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './lib/request-definition';
+export { defineRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './lib/request-definition';
 export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError } from './lib/errors';
 export { correlation, duplicator, timeout, applyMiddlewares, type Middleware } from './lib/middleware';
 export { DEFAULT_RETRY, type RetryPolicy } from './lib/retry';

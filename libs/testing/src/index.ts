@@ -2,3 +2,4 @@ export { freePort } from './lib/free-port';
 export { startNatsServer, type NatsServer } from './lib/nats-server';
 export { waitFor } from './lib/wait-for';
 export { startSmtpServer, type SmtpServer, type RecipientRule, type Email } from './lib/smtp-server';
+export { failureOf } from './lib/failure-of';

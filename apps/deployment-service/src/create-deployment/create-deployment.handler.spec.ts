@@ -1,8 +1,8 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from '@mediamagic/contracts';
 import { MemoryBroker, runInContext, type PubSub } from '@mediamagic/pubsub';
-import { waitFor } from '@mediamagic/testing';
-import { emittedFor, failureOf, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
+import { failureOf, waitFor } from '@mediamagic/testing';
+import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
 
 describe('CreateDeployment', () => {
   const broker = new MemoryBroker();

@@ -1,9 +1,9 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
 import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
-import { waitFor } from '@mediamagic/testing';
+import { failureOf, waitFor } from '@mediamagic/testing';
 import { RolloutWorker } from '../rollout/rollout.worker';
-import { emittedFor, failureOf, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
+import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
 
 describe('DeleteDeployment', () => {
   const broker = new MemoryBroker();

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
 import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
-import { failureOf, newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
+import { failureOf } from '@mediamagic/testing';
+import { newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
 
 describe('GetDeployment and GetDeploymentEvents', () => {
   const broker = new MemoryBroker();

@@ -1,7 +1,8 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, ListDeployments } from '@mediamagic/contracts';
 import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
-import { failureOf, newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
+import { failureOf } from '@mediamagic/testing';
+import { newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
 
 describe('ListDeployments', () => {
   const broker = new MemoryBroker();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
-import { MemoryBroker, MemoryTransport, PubSub, RemoteError } from '@mediamagic/pubsub';
+import { MemoryBroker, MemoryTransport, PubSub } from '@mediamagic/pubsub';
 import { AppModule, SERVICE } from '../app.module';
 import { MIGRATIONS } from '../migrations';
 import { RolloutSettings } from '../rollout/rollout.worker';
@@ -50,12 +50,4 @@ export function newOwner(): { id: string; email: string } {
 
 export function emittedFor(emitted: readonly Emitted[], deploymentId: string): Emitted[] {
   return emitted.filter((event) => event.payload.deploymentId === deploymentId);
-}
-
-/** What a failed call rejected with: a RemoteError carries the service's status and message. */
-export function failureOf(call: Promise<unknown>): Promise<RemoteError> {
-  return call.then(
-    () => Promise.reject(new Error('expected the call to fail')),
-    (error: unknown) => (error instanceof RemoteError ? error : Promise.reject(error)),
-  );
 }

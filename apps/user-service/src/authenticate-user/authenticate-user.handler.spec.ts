@@ -1,7 +1,7 @@
 import { AuthenticateUser, RegisterUser } from '@mediamagic/contracts';
-import { waitFor } from '@mediamagic/testing';
+import { failureOf, waitFor } from '@mediamagic/testing';
 import * as password from '../users/password';
-import { failureOf, newRegistration, startUserService, type UserServiceHarness } from '../testing/user-service.suite';
+import { newRegistration, startUserService, type UserServiceHarness } from '../testing/user-service.suite';
 
 // Wrapped, not replaced: the real scrypt runs, and the test can count how often.
 vi.mock('../users/password', async (actual) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetUser, RegisterUser } from '@mediamagic/contracts';
-import { failureOf, newRegistration, startUserService, type UserServiceHarness } from '../testing/user-service.suite';
+import { failureOf } from '@mediamagic/testing';
+import { newRegistration, startUserService, type UserServiceHarness } from '../testing/user-service.suite';
 
 describe('GetUser', () => {
   let service: UserServiceHarness;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { RegisterUser, UserView, VerifyEmail } from '@mediamagic/contracts';
+import { failureOf } from '@mediamagic/testing';
 import { hashVerificationToken } from '../users/verification-token';
 import {
-  failureOf,
   newRegistration,
   PUBLIC_URL,
   registeredEventOf,

@@ -77,13 +77,3 @@ export async function registeredEventOf(harness: UserServiceHarness, email: stri
 export function tokenOf(verificationUrl: string): string {
   return new URL(verificationUrl).searchParams.get('token')!;
 }
-
-/** The error a call was answered with (statusCode and message), or a failure when it succeeded. */
-export function failureOf(call: Promise<unknown>): Promise<{ statusCode: number; message: string }> {
-  return call.then(
-    (answer) => {
-      throw new Error(`expected an error, got ${JSON.stringify(answer)}`);
-    },
-    (error: { statusCode: number; message: string }) => ({ statusCode: error.statusCode, message: error.message }),
-  );
-}

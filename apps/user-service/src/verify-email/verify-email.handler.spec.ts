@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetUser, RegisterUser, VerifyEmail } from '@mediamagic/contracts';
-import { waitFor } from '@mediamagic/testing';
+import { failureOf, waitFor } from '@mediamagic/testing';
 import { hashVerificationToken } from '../users/verification-token';
 import {
-  failureOf,
   newRegistration,
   registeredEventOf,
   startUserService,

@@ -6,7 +6,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const url = (protocols: string[], what: string) =>
+/** A URL variable with one of `protocols` (e.g. `['smtp:', 'smtps:']`); the message never shows the value. */
+export const urlVariable = (protocols: string[], what: string) =>
   z.string().refine((value) => {
     try {
       return protocols.includes(new URL(value).protocol);
@@ -26,16 +27,14 @@ export const CommonEnv = z.object({
 
 /** Services with a database of their own. */
 export const DatabaseEnv = z.object({
-  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
+  DATABASE_URL: urlVariable(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
 });
 
 export const PublicUrlEnv = z.object({
-  PUBLIC_URL: url(['http:', 'https:'], 'http(s)')
+  PUBLIC_URL: urlVariable(['http:', 'https:'], 'http(s)')
     .default('http://localhost:3000')
     .transform((value) => value.replace(/\/+$/, '')),
 });
-
-export { url as urlVariable };
 
 /**
  * Parses the environment. An empty variable counts as unset, as docker-compose and Kubernetes

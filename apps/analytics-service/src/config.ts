@@ -1,5 +1,5 @@
-import { CommonEnv, DatabaseEnv } from '@mediamagic/runtime';
+import { BackendServiceEnv } from '@mediamagic/runtime';
 import type { z } from 'zod';
 
-export const AnalyticsConfig = CommonEnv.extend(DatabaseEnv.shape);
+export const AnalyticsConfig = BackendServiceEnv;
 export type AnalyticsConfig = z.output<typeof AnalyticsConfig>;

@@ -1,10 +1,10 @@
-import { CommonEnv, DatabaseEnv } from '@mediamagic/runtime';
+import { BackendServiceEnv } from '@mediamagic/runtime';
 import { z } from 'zod';
 
 // setTimeout cannot wait longer (about 24.8 days): a larger delay would fire at once.
 const MAX_TIMER_MS = 2_147_483_647;
 
-export const DeploymentConfig = CommonEnv.extend(DatabaseEnv.shape).extend({
+export const DeploymentConfig = BackendServiceEnv.extend({
   /** How long the simulated provisioning takes. */
   PROVISIONING_DELAY_MS: z
     .string()

@@ -1,4 +1,4 @@
-import { CommonEnv, DatabaseEnv, urlVariable } from '@mediamagic/runtime';
+import { BackendServiceEnv, urlVariable } from '@mediamagic/runtime';
 import { z } from 'zod';
 
 export const DEFAULT_MAIL_FROM = 'Media Magic <no-reply@mediamagic.local>';
@@ -9,7 +9,7 @@ export function isMailbox(value: string): boolean {
   return z.email().safeParse(address.trim()).success;
 }
 
-export const EmailConfig = CommonEnv.extend(DatabaseEnv.shape).extend({
+export const EmailConfig = BackendServiceEnv.extend({
   // The check never echoes the value: the URL may carry the SMTP password.
   SMTP_URL: urlVariable(['smtp:', 'smtps:'], 'SMTP').optional(),
   MAIL_FROM: z.string().trim().refine(isMailbox, 'must be an address or "Name <address>"').default(DEFAULT_MAIL_FROM),

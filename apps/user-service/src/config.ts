@@ -1,5 +1,5 @@
-import { CommonEnv, DatabaseEnv, PublicUrlEnv } from '@mediamagic/runtime';
+import { BackendServiceEnv, PublicUrlEnv } from '@mediamagic/runtime';
 import type { z } from 'zod';
 
-export const UserServiceConfig = CommonEnv.extend(DatabaseEnv.shape).extend(PublicUrlEnv.shape);
+export const UserServiceConfig = BackendServiceEnv.extend(PublicUrlEnv.shape);
 export type UserServiceConfig = z.output<typeof UserServiceConfig>;

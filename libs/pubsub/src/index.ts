@@ -14,5 +14,6 @@ export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/d
 export type { Transport, Subscription, ConsumerSpec, Processor, Outcome, Delivered, Responder } from './lib/transport';
 export { NatsTransport, DEFAULT_NATS_ADDR, type NatsTransportOptions } from './lib/nats/nats.transport';
 export type { StreamSpec } from './lib/nats/streams';
+export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
 export { MemoryBroker, MemoryTransport } from './lib/memory/memory.transport';
 export * from './lib/nest';

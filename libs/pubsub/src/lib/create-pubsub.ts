@@ -7,6 +7,9 @@ import { TRACKING_PREFIX } from './tracking-event';
 export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
   /** NATS server URL(s); default `NATS_ADDR` from the environment, then `nats://127.0.0.1:4222`. */
   natsAddr?: string;
+  /** NATS user and password (`NATS_USER`, `NATS_PASSWORD`) when the server requires them. */
+  natsUser?: string;
+  natsPassword?: string;
   /** The streams of this service's at-least-once events (the catalog's), besides the library's own. */
   streams?: readonly StreamSpec[];
   publishTimeoutMs?: number;
@@ -20,10 +23,12 @@ export const LIBRARY_STREAMS: readonly StreamSpec[] = [
 
 /** Connects to NATS (`NATS_ADDR`), creates or extends the streams, and returns a ready PubSub. */
 export async function createPubSub(options: CreatePubSubOptions): Promise<PubSub> {
-  const { natsAddr, streams = [], publishTimeoutMs, ...rest } = options;
+  const { natsAddr, natsUser, natsPassword, streams = [], publishTimeoutMs, ...rest } = options;
   const transport = await NatsTransport.connect({
     servers: natsAddr ?? process.env['NATS_ADDR'] ?? DEFAULT_NATS_ADDR,
     name: options.service,
+    user: natsUser,
+    pass: natsPassword,
     streams: [...LIBRARY_STREAMS, ...streams],
     publishTimeoutMs,
     logger: rest.logger ?? console,

@@ -10,6 +10,10 @@ export const DL = {
   attempts: 'dead-letter-attempts',
   subject: 'dead-letter-subject',
   time: 'dead-letter-time',
+  /** On a replayed message: the one group that should handle it (`dlq replay`). */
+  replayFor: 'dead-letter-replay-for',
+  /** On a replayed message: the id of the dead letter it came from. */
+  replayOf: 'dead-letter-replay-of',
 } as const;
 
 export interface DeadLetter {
@@ -38,6 +42,15 @@ export function deadLetterEnvelope(message: Message, reason: string): Envelope {
       [DL.time]: new Date().toISOString(),
     },
   };
+}
+
+/**
+ * The de-duplication id of a message's dead letter: one per event and group, so a retried publish is
+ * stored once — and one more per replay, or a replay that fails again would be dropped as a repeat.
+ */
+export function deadLetterId(message: Message): string {
+  const replayOf = message.headers[DL.replayOf];
+  return `${message.group}:${message.id}${replayOf ? `:replay-${replayOf}` : ''}`;
 }
 
 /** Reads the dead-letter attributes of a message received from `dead-letter.>`. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CE, cloudEventHeaders } from './cloudevents';
 import { contextOf, currentContext, runInContext, TRACE_HEADERS, type MessageContext } from './context';
-import { deadLetterEnvelope } from './dead-letter';
+import { deadLetterEnvelope, deadLetterId, DL } from './dead-letter';
 import { InvalidPayloadError, PermanentError, RemoteError, toRemoteError } from './errors';
 import { dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
 import { parseRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
@@ -42,6 +42,8 @@ export interface PublishOptions {
   id?: string;
   /** The CloudEvents type; the subject when absent. */
   type?: string;
+  /** When it happened (`ce-time`); now when absent. An outbox passes the time of the commit. */
+  time?: Date;
   contentType?: string;
   correlationId?: string;
   idempotencyKey?: string;
@@ -84,6 +86,7 @@ export class PubSub {
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
   private readonly subscriptions = new Set<Subscription>();
+  private readonly drainedHooks: Array<() => Promise<void>> = [];
   /** Set when close() starts: no new subscriptions, but handlers in flight may still publish. */
   private draining = false;
   private closed = false;
@@ -100,23 +103,18 @@ export class PubSub {
   // --- Mode 1: raw bytes -------------------------------------------------------------------
 
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<string> {
-    assertSubject(subject);
+    const envelope = this.envelope(subject, data, options);
+    await this.forward(envelope, options.delivery ?? 'at-most-once');
+    return envelope.headers[CE.id]!;
+  }
+
+  /**
+   * Publishes an envelope exactly as it was built, earlier or elsewhere: the outbox relay's publish.
+   * At least once, JetStream stores a repeat of its `ce-id` only once.
+   */
+  async forward(envelope: Envelope, delivery: Delivery): Promise<void> {
     this.assertOpen('publish');
-    const context = currentContext();
-    const headers = cloudEventHeaders(
-      {
-        id: options.id,
-        type: options.type ?? subject,
-        source: this.service,
-        contentType: options.contentType ?? 'application/octet-stream',
-        correlationId: options.correlationId ?? context?.correlationId,
-        causationId: context?.causationId,
-        idempotencyKey: options.idempotencyKey ?? context?.idempotencyKey,
-      },
-      withTrace(options.headers, context),
-    );
-    await this.transport.publish({ subject, data, headers }, options.delivery ?? 'at-most-once');
-    return headers[CE.id];
+    await this.transport.publish(envelope, delivery);
   }
 
   async subscribe(subject: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -181,7 +179,22 @@ export class PubSub {
     payload: PayloadOf<D>,
     options: Omit<PublishOptions, 'delivery' | 'type' | 'contentType'> = {},
   ): Promise<string> {
-    return this.publishJson(definition.subject, parsePayload(definition, payload), definition, options);
+    const envelope = this.envelopeOf(definition, payload, options);
+    await this.forward(envelope, definition.delivery);
+    return envelope.headers[CE.id]!;
+  }
+
+  /**
+   * The envelope `emit` would publish, built now: validated, with this context's correlation id,
+   * idempotency key and trace. A transactional outbox stores it with the state change it announces
+   * and `forward`s it once that committed.
+   */
+  envelopeOf<D extends EventDefinition>(
+    definition: D,
+    payload: PayloadOf<D>,
+    options: Omit<PublishOptions, 'delivery' | 'type' | 'contentType'> = {},
+  ): Envelope {
+    return this.envelope(definition.subject, encodeJson(parsePayload(definition, payload)), jsonOptions(definition, options));
   }
 
   /** Handles a typed event; a payload that breaks the schema goes to the dead letters, never to `handler`. */
@@ -277,8 +290,16 @@ export class PubSub {
   }
 
   /**
-   * Stops every subscription and waits for the handlers in flight (which may still publish), then
-   * flushes and disconnects. Idempotent.
+   * Runs `hook` during close(), once no handler runs any more and before the connection closes:
+   * whatever must still be published (an outbox's last rows) goes out here.
+   */
+  onDrained(hook: () => Promise<void>): void {
+    this.drainedHooks.push(hook);
+  }
+
+  /**
+   * Stops every subscription and waits for the handlers in flight (which may still publish), runs the
+   * drained hooks, then flushes and disconnects. Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -286,6 +307,9 @@ export class PubSub {
       const results = await Promise.allSettled([...this.subscriptions].map((subscription) => subscription.close()));
       for (const result of results) {
         if (result.status === 'rejected') this.logger.error(`a subscription did not close cleanly: ${describe(result.reason)}`);
+      }
+      for (const hook of this.drainedHooks) {
+        await hook().catch((error: unknown) => this.logger.error(`a drained hook failed: ${describe(error)}`));
       }
       this.closed = true;
       await this.transport.close();
@@ -295,13 +319,27 @@ export class PubSub {
 
   // --- internals ---------------------------------------------------------------------------
 
+  private envelope(subject: string, data: Uint8Array, options: PublishOptions): Envelope {
+    assertSubject(subject);
+    const context = currentContext();
+    const headers = cloudEventHeaders(
+      {
+        id: options.id,
+        type: options.type ?? subject,
+        source: this.service,
+        time: options.time,
+        contentType: options.contentType ?? 'application/octet-stream',
+        correlationId: options.correlationId ?? context?.correlationId,
+        causationId: context?.causationId,
+        idempotencyKey: options.idempotencyKey ?? context?.idempotencyKey,
+      },
+      withTrace(options.headers, context),
+    );
+    return { subject, data, headers };
+  }
+
   private async publishJson(subject: string, payload: unknown, definition: EventDefinition, options: PublishOptions): Promise<string> {
-    return this.publish(subject, encodeJson(payload), {
-      ...options,
-      delivery: options.delivery ?? definition.delivery,
-      contentType: JSON_TYPE,
-      headers: { ...options.headers, [CE.dataschema]: dataschemaOf(definition) },
-    });
+    return this.publish(subject, encodeJson(payload), jsonOptions(definition, options));
   }
 
   private subscribeJson<D extends EventDefinition>(
@@ -328,6 +366,9 @@ export class PubSub {
   /** Shared by every transport: run the handler, then ack, retry with backoff, or dead-letter. */
   private processor(group: string, delivery: Delivery, retry: RetryPolicy, handler: MessageHandler): Processor {
     return async (delivered) => {
+      // A replayed dead letter is meant for the group that failed it; the others handled it long ago.
+      const replayFor = delivered.headers[DL.replayFor];
+      if (replayFor !== undefined && replayFor !== group) return ACK;
       const message = toMessage(delivered, group);
       if (delivered.attempt > retry.maxAttempts) {
         // Earlier attempts never settled (the process died or the ack was lost): do not loop forever.
@@ -355,7 +396,7 @@ export class PubSub {
     const envelope = deadLetterEnvelope(message, reason);
     try {
       // Without an event id there is nothing to de-duplicate on: a random id keeps each one stored.
-      await this.transport.publish(envelope, 'at-least-once', `${message.group}:${message.id || randomUUID()}`);
+      await this.transport.publish(envelope, 'at-least-once', message.id ? deadLetterId(message) : randomUUID());
       this.logger.error(`dead-lettered ${message.subject} ${message.id} (group ${message.group}): ${reason}`);
       return TERM;
     } catch (error) {
@@ -402,6 +443,15 @@ function withTrace(headers: Headers | undefined, context: MessageContext | undef
   const trace: Headers = {};
   for (const key of TRACE_HEADERS) if (context[key]) trace[key] = context[key];
   return { ...trace, ...headers };
+}
+
+function jsonOptions(definition: EventDefinition, options: PublishOptions): PublishOptions {
+  return {
+    ...options,
+    delivery: options.delivery ?? definition.delivery,
+    contentType: JSON_TYPE,
+    headers: { ...options.headers, [CE.dataschema]: dataschemaOf(definition) },
+  };
 }
 
 function encodeJson(value: unknown): Uint8Array {

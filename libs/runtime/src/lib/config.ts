@@ -22,13 +22,24 @@ export const CommonEnv = z.object({
     .string()
     .regex(/^\s*\S+(\s*,\s*\S+)*\s*$/, 'must be one or more NATS server URLs separated by commas')
     .default('nats://127.0.0.1:4222'),
+  // One NATS user per service when the server requires authorization (compose, Kubernetes).
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
   DATA_DIR: z.string().default('.data').transform((dir) => resolve(dir)),
+});
+
+/** Services without HTTP of their own: where their health endpoints listen (containers set it; unset, none). */
+export const HealthEnv = z.object({
+  HEALTH_PORT: z.coerce.number<string>().int('must be a whole number').min(1, 'must be from 1 to 65535').max(65535, 'must be from 1 to 65535').optional(),
 });
 
 /** Services with a database of their own. */
 export const DatabaseEnv = z.object({
   DATABASE_URL: urlVariable(['postgres:', 'postgresql:'], 'PostgreSQL').optional(),
 });
+
+/** The four services behind the gateway: a database each, and health endpoints on HEALTH_PORT. */
+export const BackendServiceEnv = CommonEnv.extend(DatabaseEnv.shape).extend(HealthEnv.shape);
 
 export const PublicUrlEnv = z.object({
   PUBLIC_URL: urlVariable(['http:', 'https:'], 'http(s)')

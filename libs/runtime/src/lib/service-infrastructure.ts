@@ -1,29 +1,51 @@
-import type { DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { DatabaseModule, type DatabaseOptions, type Migration } from '@mediamagic/database';
 import { PubSubModule, type PubSubModuleOptions, type StreamSpec } from '@mediamagic/pubsub';
+import { HEALTH_PORT, HealthServer } from './health-server';
 
 /** What a service with a database connects to; main.ts derives it from the environment, tests pass their own. */
 export interface ServiceInfrastructure {
   pubsub: PubSubModuleOptions;
   database: DatabaseOptions;
+  /** Where /health and /health/ready listen; none when unset. */
+  healthPort?: number;
+}
+
+interface ServiceEnv {
+  NATS_ADDR: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  DATA_DIR: string;
+  DATABASE_URL?: string;
+  HEALTH_PORT?: number;
 }
 
 /** NATS at NATS_ADDR with the service's streams, and its database: DATABASE_URL or embedded under DATA_DIR/<service>/db. */
 export function serviceInfrastructure(
   service: string,
-  env: { NATS_ADDR: string; DATA_DIR: string; DATABASE_URL?: string },
+  env: ServiceEnv,
   { migrations, streams }: { migrations: readonly Migration[]; streams: readonly StreamSpec[] },
 ): ServiceInfrastructure {
   return {
-    pubsub: { service, natsAddr: env.NATS_ADDR, streams },
+    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streams },
     database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations },
+    healthPort: env.HEALTH_PORT,
   };
 }
 
 /**
  * The database and pubsub modules, in this order on purpose: Nest stops modules of equal depth in
  * reverse order, so PubSubModule drains the handlers in flight while the database is still open.
+ * With a health port, the health endpoints too.
  */
 export function infrastructureModules(infrastructure: ServiceInfrastructure): DynamicModule[] {
-  return [DatabaseModule.forRoot(infrastructure.database), PubSubModule.forRoot(infrastructure.pubsub)];
+  const modules = [DatabaseModule.forRoot(infrastructure.database), PubSubModule.forRoot(infrastructure.pubsub)];
+  if (infrastructure.healthPort === undefined) return modules;
+  return [
+    ...modules,
+    { module: HealthModule, providers: [{ provide: HEALTH_PORT, useValue: infrastructure.healthPort }, HealthServer], exports: [HealthServer] },
+  ];
 }
+
+@Module({})
+class HealthModule {}

@@ -19,7 +19,7 @@ export function encodedHeaders(headers: Headers): MsgHdrs {
 }
 
 /** Keys lower-cased; of a repeated header the first value counts (CloudEvents attributes are single). */
-function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
+export function fromNatsHeaders(headers: MsgHdrs | undefined): Headers {
   const result: Headers = {};
   for (const [key, values] of headers ?? []) keep(result, key.toLowerCase(), values[0]);
   return result;

@@ -25,6 +25,9 @@ export interface NatsTransportOptions {
   servers?: string | string[];
   /** The connection's name, shown by the server's monitoring (the service name). */
   name: string;
+  /** User and password when the server requires authorization (one NATS user per service). */
+  user?: string;
+  pass?: string;
   /** Streams to create or extend at connect. */
   streams?: readonly StreamSpec[];
   /** How long an at-least-once publish keeps trying while the broker is away (default 30 s). */
@@ -53,6 +56,8 @@ export class NatsTransport implements Transport {
     const connection = await connect({
       servers,
       name: options.name,
+      user: options.user,
+      pass: options.pass,
       // A broker that goes away is waited for, however long: services must not give up on their own.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,

@@ -1,11 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
+import { OutboxModule } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import type { DeploymentConfig } from './config';
 import { CreateDeploymentHandler } from './create-deployment/create-deployment.handler';
 import { DeleteDeploymentHandler } from './delete-deployment/delete-deployment.handler';
 import { DeploymentEventStore } from './deployment/deployment-event-store';
-import { DeploymentPublisher } from './deployment/deployment-publisher';
+import { DeploymentEventOutbox } from './deployment/deployment-event-outbox';
 import { GetDeploymentHandler } from './get-deployment/get-deployment.handler';
 import { GetDeploymentEventsHandler } from './get-deployment-events/get-deployment-events.handler';
 import { ListDeploymentsHandler } from './list-deployments/list-deployments.handler';
@@ -31,11 +32,10 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      imports: infrastructureModules(infrastructure),
+      imports: [...infrastructureModules(infrastructure), OutboxModule.forSource(DeploymentEventOutbox)],
       providers: [
         { provide: RolloutSettings, useValue: infrastructure.rollout },
         DeploymentEventStore,
-        DeploymentPublisher,
         RolloutWorker,
         CreateDeploymentHandler,
         ListDeploymentsHandler,

@@ -1,4 +1,5 @@
 import { IDEMPOTENCY_KEYS_TABLE, type Migration } from '@mediamagic/database';
+import { CHANNEL } from './deployment/deployment-event-outbox';
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -19,5 +20,20 @@ export const MIGRATIONS: Migration[] = [
       -- Listing an owner's deployments, newest first: one row per deployment, its creation (version 1).
       create index deployment_events_by_owner on deployment_events (owner_id, occurred_at desc, deployment_id desc) where version = 1;
       ${IDEMPOTENCY_KEYS_TABLE};`,
+  },
+  {
+    id: '002_event_store_as_outbox',
+    sql: `
+      -- The event store is the outbox: the relay publishes each event whose published_at is null. The
+      -- events stay as they were appended; only these publication columns ever change.
+      alter table deployment_events add column metadata jsonb not null default '{}';
+      alter table deployment_events add column published_at timestamptz;
+      alter table deployment_events add column locked_until timestamptz;
+      -- Events stored before were published directly when they were appended.
+      update deployment_events set published_at = occurred_at;
+      create index deployment_events_unpublished on deployment_events (occurred_at) where published_at is null;
+      -- On one line: migrations split statements at a semicolon that ends a line.
+      create function deployment_events_notify() returns trigger language plpgsql as $$ begin perform pg_notify('${CHANNEL}', ''); return null; end $$;
+      create trigger deployment_events_notify after insert on deployment_events for each statement execute function deployment_events_notify();`,
   },
 ];

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
+import { OutboxModule } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import { AuthenticateUserHandler } from './authenticate-user/authenticate-user.handler';
 import type { UserServiceConfig } from './config';
@@ -29,7 +30,7 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      imports: infrastructureModules(infrastructure),
+      imports: [...infrastructureModules(infrastructure), OutboxModule.forRoot()],
       providers: [
         { provide: VerificationLinks, useValue: new VerificationLinks(infrastructure.publicUrl) },
         RegisterUserHandler,

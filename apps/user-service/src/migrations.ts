@@ -1,3 +1,4 @@
+import { OUTBOX_TABLE } from '@mediamagic/messaging';
 import { IDEMPOTENCY_KEYS_TABLE, type Migration } from '@mediamagic/database';
 
 export const MIGRATIONS: Migration[] = [
@@ -24,5 +25,10 @@ export const MIGRATIONS: Migration[] = [
       );
       create index verification_tokens_user_id on verification_tokens (user_id);
       ${IDEMPOTENCY_KEYS_TABLE};`,
+  },
+  {
+    // Events are written with the change they announce and published by the relay (libs/messaging).
+    id: '002_outbox',
+    sql: OUTBOX_TABLE,
   },
 ];

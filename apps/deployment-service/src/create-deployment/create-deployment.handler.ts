@@ -6,7 +6,6 @@ import { OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
 import type { z } from 'zod';
 import type { StoredEvent } from '../deployment/deployment-event';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
-import { DeploymentPublisher } from '../deployment/deployment-publisher';
 import { fold } from '../deployment/fold';
 import { RolloutWorker } from '../rollout/rollout.worker';
 
@@ -15,7 +14,6 @@ export class CreateDeploymentHandler {
   constructor(
     @Inject(Database) private readonly db: Database,
     @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
-    @Inject(DeploymentPublisher) private readonly publisher: DeploymentPublisher,
     @Inject(RolloutWorker) private readonly rollout: RolloutWorker,
   ) {}
 
@@ -28,16 +26,9 @@ export class CreateDeploymentHandler {
       fresh.created = await this.store.create(tx, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas });
       return fold([fresh.created]);
     });
-    // A replay is the first request's answer: its event was emitted and its rollout started back then.
-    if (!replayed && fresh.created) {
-      const created = fresh.created;
-      try {
-        await this.publisher.publish([created], created);
-      } finally {
-        // Started after the emit, so deployment.created goes out before the rollout's events; started even if the emit failed.
-        this.rollout.start(created.deploymentId);
-      }
-    }
+    // deployment.created is in the store, which the relay publishes. A replay is the first request's
+    // answer: its rollout started back then.
+    if (!replayed && fresh.created) this.rollout.start(fresh.created.deploymentId);
     return result;
   }
 }

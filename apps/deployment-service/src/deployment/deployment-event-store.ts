@@ -2,6 +2,7 @@ import { ConflictException, Inject, Injectable, NotFoundException } from '@nestj
 import { Database, isUniqueViolation, type Queryable } from '@mediamagic/database';
 import { currentContext } from '@mediamagic/pubsub';
 import { createdEventOf, type DeploymentEvent, type StoredEvent } from './deployment-event';
+import { isPublished } from './deployment-event-outbox';
 
 /** Races lost to concurrent writers before an append gives up with a 409. */
 const MAX_LOST_RACES = 3;
@@ -114,11 +115,13 @@ export class DeploymentEventStore {
   }
 
   private async insert(on: Queryable, event: DeploymentEvent, at: { deploymentId: string; ownerId: string; version: number }): Promise<StoredEvent> {
-    // The correlation id of whatever is appending (a request, or the rollout restoring the creator's).
-    const correlationId = currentContext()?.correlationId ?? null;
+    // The context of whatever is appending (a request, or the rollout restoring the creator's), for its event.
+    const { correlationId = null, ...metadata } = currentContext() ?? {};
+    const occurredAt = new Date();
+    // An event nobody outside needs is published already, as far as the relay is concerned.
     const [row] = await on.query<EventRow>(
-      `insert into deployment_events (${COLUMNS}) values ($1, $2, $3, $4::jsonb, $5, $6, $7) returning ${COLUMNS}`,
-      [at.deploymentId, at.version, event.type, JSON.stringify(event.data), at.ownerId, new Date(), correlationId],
+      `insert into deployment_events (${COLUMNS}, metadata, published_at) values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9) returning ${COLUMNS}`,
+      [at.deploymentId, at.version, event.type, JSON.stringify(event.data), at.ownerId, occurredAt, correlationId, JSON.stringify(metadata), isPublished(event.type) ? null : occurredAt],
     );
     return toEvent(row!);
   }

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { runInContext } from '@mediamagic/pubsub';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
-import { DeploymentPublisher } from '../deployment/deployment-publisher';
 import { nextRolloutEvent, provisioningDueAt } from './rollout';
 
 /** How the rollout is simulated; from PROVISIONING_DELAY_MS. */
@@ -27,7 +26,6 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
-    @Inject(DeploymentPublisher) private readonly publisher: DeploymentPublisher,
     @Inject(RolloutSettings) private readonly settings: RolloutSettings,
   ) {}
 
@@ -49,8 +47,8 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (!created) return;
       // The rollout's events belong to the request that created the deployment, even after a restart.
       await runInContext({ correlationId: created.correlationId ?? undefined }, async () => {
-        const { history, appended } = await this.store.append(deploymentId, (events) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs));
-        if (appended) await this.publisher.publish(history, appended);
+        // Its events are published by the relay from the store.
+        const { history } = await this.store.append(deploymentId, (events) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs));
         const dueAt = provisioningDueAt(history, this.settings.provisioningDelayMs);
         if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
       });

@@ -1,7 +1,9 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { RegisterUser, UserRegistered } from '@mediamagic/contracts';
 import { Database, isUniqueViolation, once } from '@mediamagic/database';
-import { OnRequest, PubSub, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { Outbox } from '@mediamagic/messaging';
+import { faultPoint } from '@mediamagic/runtime';
+import { OnRequest, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 import { newVerificationToken, VerificationLinks } from '../users/verification-token';
@@ -12,7 +14,7 @@ type Registration = ParsedRequestOf<typeof RegisterUser>;
 export class RegisterUserHandler {
   constructor(
     @Inject(Database) private readonly db: Database,
-    @Inject(PubSub) private readonly pubsub: PubSub,
+    @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(VerificationLinks) private readonly links: VerificationLinks,
   ) {}
 
@@ -23,25 +25,25 @@ export class RegisterUserHandler {
     const { token, tokenHash } = newVerificationToken();
     // The idempotency fingerprint leaves the password out: a fast sha256 of it, stored, would undo scrypt.
     const fingerprint: Omit<RequestOf<typeof RegisterUser>, 'password'> = { email, name };
-    const { result: user, replayed } = await once(this.db, 'users.register', message.idempotencyKey, fingerprint, async (tx) => {
+    // A repeat of the same Idempotency-Key answers the first result: the event was written with it, once.
+    const { result: user } = await once(this.db, 'users.register', message.idempotencyKey, fingerprint, async (tx) => {
       const [row] = await tx
         .query<UserRow>(`insert into users (email, name, password_hash) values ($1, $2, $3) returning ${USER_COLUMNS}`, [email, name, passwordHash])
         .catch((error: unknown) => {
           throw isUniqueViolation(error, 'users_email_key') ? new ConflictException('email is already registered') : error;
         });
       await tx.query(`insert into verification_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + interval '24 hours')`, [tokenHash, row!.id]);
-      return toUserView(row!);
-    });
-    // A repeat of the same Idempotency-Key answers the first result and must not announce a second registration.
-    if (!replayed) {
-      await this.pubsub.emit(UserRegistered, {
+      const user = toUserView(row!);
+      await this.outbox.emit(tx, UserRegistered, {
         userId: user.id,
         email: user.email,
         name: user.name,
         verificationUrl: this.links.linkFor(token),
         registeredAt: user.createdAt,
       });
-    }
+      return user;
+    });
+    faultPoint('users.register');
     return user;
   }
 }

@@ -1,7 +1,8 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { UserVerified, VerifyEmail } from '@mediamagic/contracts';
 import { Database, once } from '@mediamagic/database';
-import { OnRequest, PubSub, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { Outbox } from '@mediamagic/messaging';
+import { OnRequest, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashVerificationToken } from '../users/verification-token';
 
 type Verification = ParsedRequestOf<typeof VerifyEmail>;
@@ -10,13 +11,13 @@ type Verification = ParsedRequestOf<typeof VerifyEmail>;
 export class VerifyEmailHandler {
   constructor(
     @Inject(Database) private readonly db: Database,
-    @Inject(PubSub) private readonly pubsub: PubSub,
+    @Inject(Outbox) private readonly outbox: Outbox,
   ) {}
 
   @OnRequest(VerifyEmail)
   async verify({ token }: Verification, message: Message): Promise<ResponseOf<typeof VerifyEmail>> {
     const tokenHash = hashVerificationToken(token);
-    const { result, replayed } = await once(this.db, 'users.verify', message.idempotencyKey, { token }, async (tx) => {
+    const { result } = await once(this.db, 'users.verify', message.idempotencyKey, { token }, async (tx) => {
       // Locked: of two clicks at once, the second waits and then finds the link used.
       const [found] = await tx.query<{ user_id: string; used: boolean; expired: boolean }>(
         `select user_id, used_at is not null as used, expires_at <= now() as expired
@@ -31,9 +32,10 @@ export class VerifyEmailHandler {
         'update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning id, email, email_verified_at',
         [found.user_id],
       );
-      return { id: user!.id, email: user!.email, verifiedAt: user!.email_verified_at.toISOString() };
+      const verified = { id: user!.id, email: user!.email, verifiedAt: user!.email_verified_at.toISOString() };
+      await this.outbox.emit(tx, UserVerified, { userId: verified.id, email: verified.email, verifiedAt: verified.verifiedAt });
+      return verified;
     });
-    if (!replayed) await this.pubsub.emit(UserVerified, { userId: result.id, email: result.email, verifiedAt: result.verifiedAt });
     return { id: result.id, email: result.email, emailVerified: true };
   }
 }

@@ -17,6 +17,12 @@ export abstract class Database implements Queryable {
   async ping(): Promise<void> {
     await this.query('select 1');
   }
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` (sent when the notifying transaction commits).
+   * After a lost connection is back, `onNotify` is called once too: notifications in between are lost.
+   * Resolves to the function that stops listening.
+   */
+  abstract listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   abstract close(): Promise<void>;
 }
 

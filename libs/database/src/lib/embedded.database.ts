@@ -46,6 +46,10 @@ export class EmbeddedDatabase extends Database {
     );
   }
 
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    return this.db.listen(channel, () => onNotify());
+  }
+
   async close(): Promise<void> {
     await this.db.close();
     if (this.lock) rmSync(this.lock, { force: true });

@@ -4,7 +4,11 @@ import { Database, type Queryable } from './database';
 export class PostgresDatabase extends Database {
   readonly kind = 'postgres';
 
-  private constructor(private readonly pool: pg.Pool) {
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    private readonly logger: { error(message: string): void },
+  ) {
     super();
   }
 
@@ -20,7 +24,7 @@ export class PostgresDatabase extends Database {
       await pool.end();
       throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${(error as Error).message}`);
     }
-    return new PostgresDatabase(pool);
+    return new PostgresDatabase(pool, url, logger);
   }
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
@@ -43,6 +47,37 @@ export class PostgresDatabase extends Database {
     } finally {
       client.release();
     }
+  }
+
+  /** On a connection of its own, outside the pool: a LISTEN lasts as long as its session. */
+  async listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+    const connect = async (): Promise<void> => {
+      const next = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+      next.on('notification', () => onNotify());
+      next.on('error', (error) => this.logger.error(`PostgreSQL LISTEN ${channel} connection lost: ${error.message}`));
+      next.on('end', () => {
+        if (stopped || client !== next) return;
+        client = undefined;
+        reconnect(250);
+      });
+      await next.connect();
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      client = next;
+    };
+    const reconnect = (delayMs: number) => {
+      retry = setTimeout(() => {
+        connect().then(onNotify, () => reconnect(Math.min(delayMs * 2, 5_000)));
+      }, delayMs);
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    };
   }
 
   close(): Promise<void> {

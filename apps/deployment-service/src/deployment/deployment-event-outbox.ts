@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
+import { Database } from '@mediamagic/database';
+import type { OutboxEntry, OutboxSource } from '@mediamagic/messaging';
+import { PubSub, runInContext, type Envelope, type MessageContext } from '@mediamagic/pubsub';
+import type { DeploymentEvent, StoredEvent } from './deployment-event';
+
+/** Notified by the store's trigger when events are appended. */
+export const CHANNEL = 'deployment_events';
+
+/** The rollout's own bookkeeping; no other service has a use for it. */
+export function isPublished(type: DeploymentEvent['type']): boolean {
+  return type !== 'deployment.provisioning-started';
+}
+
+interface UnpublishedRow {
+  deployment_id: string;
+  version: number;
+  type: StoredEvent['type'];
+  data: StoredEvent['data'];
+  owner_id: string;
+  occurred_at: Date;
+  correlation_id: string | null;
+  metadata: MessageContext;
+  /** The data of the deployment's creation: owner's email, name and model for every event. */
+  created: Extract<DeploymentEvent, { type: 'deployment.created' }>['data'];
+}
+
+/**
+ * The event store is its own outbox: an appended event is published by the relay, so a deployment
+ * never changes without its event going out, whatever crashes when. Only the publication columns
+ * (`published_at`, `locked_until`) of an event row are ever updated.
+ */
+@Injectable()
+export class DeploymentEventOutbox implements OutboxSource {
+  readonly channel = CHANNEL;
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Inject(PubSub) private readonly pubsub: PubSub,
+  ) {}
+
+  async claim(limit: number, leaseSeconds: number): Promise<OutboxEntry[]> {
+    const rows = await this.db.query<UnpublishedRow>(
+      `with next as (
+         select deployment_id, version from deployment_events
+         where published_at is null and (locked_until is null or locked_until < now())
+         order by occurred_at, deployment_id, version limit $1
+         for update skip locked)
+       update deployment_events e set locked_until = now() + make_interval(secs => $2)
+       from next where e.deployment_id = next.deployment_id and e.version = next.version
+       returning e.deployment_id, e.version, e.type, e.data, e.owner_id, e.occurred_at, e.correlation_id, e.metadata,
+         (select c.data from deployment_events c where c.deployment_id = e.deployment_id and c.version = 1) as created`,
+      [limit, leaseSeconds],
+    );
+    return rows
+      .sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || a.version - b.version)
+      .map((row) => ({ key: `${row.deployment_id}:${row.version}`, envelope: this.envelopeOf(row) }));
+  }
+
+  async published(keys: readonly string[]): Promise<void> {
+    await this.db.query(`update deployment_events set published_at = now(), locked_until = null ${WHERE_KEYS}`, splitKeys(keys));
+  }
+
+  async release(keys: readonly string[]): Promise<void> {
+    await this.db.query(`update deployment_events set locked_until = null ${WHERE_KEYS}`, splitKeys(keys));
+  }
+
+  /** The contract event, with the context of whatever appended it (its request, or the rollout's). */
+  private envelopeOf(row: UnpublishedRow): Envelope {
+    const deployment = {
+      deploymentId: row.deployment_id,
+      ownerId: row.owner_id,
+      ownerEmail: row.created.ownerEmail,
+      name: row.created.name,
+      model: row.created.model,
+    };
+    const at = row.occurred_at.toISOString();
+    // One id per stored event: JetStream and the consumers drop a repeated publish of it.
+    const options = { id: `${row.deployment_id}:${row.version}`, time: row.occurred_at };
+    const context = { ...row.metadata, correlationId: row.correlation_id ?? undefined };
+    return runInContext(context, () => {
+      const event = { type: row.type, data: row.data } as DeploymentEvent;
+      switch (event.type) {
+        case 'deployment.created':
+          return this.pubsub.envelopeOf(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
+        case 'deployment.succeeded':
+          return this.pubsub.envelopeOf(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
+        case 'deployment.failed':
+          return this.pubsub.envelopeOf(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
+        case 'deployment.deleted':
+          return this.pubsub.envelopeOf(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
+        case 'deployment.provisioning-started':
+          throw new Error(`${event.type} is never published, yet ${options.id} was waiting to be`);
+      }
+    });
+  }
+}
+
+const WHERE_KEYS = 'where (deployment_id, version) in (select * from unnest($1::uuid[], $2::int[]))';
+
+function splitKeys(keys: readonly string[]): [string[], number[]] {
+  const pairs = keys.map((key) => key.split(':'));
+  return [pairs.map(([id]) => id!), pairs.map(([, version]) => Number(version))];
+}

@@ -1,0 +1,123 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Database } from '@mediamagic/database';
+import { PubSub } from '@mediamagic/pubsub';
+import { OUTBOX_SOURCE, type OutboxEntry, type OutboxSource } from './outbox-source';
+
+export interface OutboxRelayOptions {
+  /** Entries claimed and published at once (default 100). */
+  batchSize?: number;
+  /** How long a claim keeps other relays off an entry (default 30 s); a crashed relay's entries wait this long. */
+  leaseSeconds?: number;
+  /**
+   * A safety net under the NOTIFY wake-up (default 1 s): catches a notification lost while the listening
+   * connection was down, another instance's expired lease, and retries after a failure.
+   */
+  pollMs?: number;
+  /** How long the stop may spend publishing what is left (default 10 s); the rest waits for the next start. */
+  flushTimeoutMs?: number;
+}
+
+export const OUTBOX_RELAY_OPTIONS = Symbol('OutboxRelayOptions');
+
+/**
+ * Publishes what the outbox holds, oldest first, with the event id as JetStream's message id (a
+ * republish is stored once), then marks it published. Woken by NOTIFY when a writer commits, so an
+ * idle platform publishes in milliseconds; catches up a backlog at start; on stop, publishes what is
+ * left after the last handler finished, before the connection closes.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap {
+  private readonly logger = new Logger('OutboxRelay');
+  private readonly batchSize: number;
+  private readonly leaseSeconds: number;
+  private readonly pollMs: number;
+  private readonly flushTimeoutMs: number;
+  private running?: Promise<void>;
+  private wanted = false;
+  private stopped = false;
+  private failing = false;
+  private timer?: NodeJS.Timeout;
+  private unlisten?: () => Promise<void>;
+
+  constructor(
+    @Inject(OUTBOX_SOURCE) private readonly source: OutboxSource,
+    @Inject(PubSub) private readonly pubsub: PubSub,
+    @Inject(Database) private readonly db: Database,
+    @Inject(OUTBOX_RELAY_OPTIONS) options: OutboxRelayOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 100;
+    this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.pollMs = options.pollMs ?? 1_000;
+    this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.pubsub.onDrained(() => this.stop());
+    this.unlisten = await this.db.listen(this.source.channel, () => this.wake());
+    this.timer = setInterval(() => this.wake(), this.pollMs);
+    this.wake();
+  }
+
+  /** Publishes everything there is; a wake-up during a run starts another run right after it. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wanted = true;
+      return;
+    }
+    this.running = this.relay().finally(() => {
+      this.running = undefined;
+      if (this.wanted) {
+        this.wanted = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves when what was in the outbox when called has been published (tests, and the stop). */
+  async flush(): Promise<void> {
+    await this.running;
+    await this.relay();
+  }
+
+  private async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.unlisten?.();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.flushTimeoutMs)));
+    const outcome = await Promise.race([this.flush(), timedOut]).finally(() => clearTimeout(timer));
+    if (outcome === 'timeout') this.logger.warn(`outbox not empty after ${this.flushTimeoutMs} ms: the rest is published at the next start`);
+  }
+
+  private async relay(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = await this.source.claim(this.batchSize, this.leaseSeconds);
+        if (batch.length === 0) break;
+        const complete = await this.publish(batch);
+        if (!complete || batch.length < this.batchSize) break;
+      }
+      if (this.failing) this.logger.log('outbox relay publishing again');
+      this.failing = false;
+    } catch (error) {
+      // The database is away: the poll tries again; one line per outage, not one per second.
+      if (!this.failing) this.logger.error(`outbox relay paused: ${(error as Error).message}`);
+      this.failing = true;
+    }
+  }
+
+  /** Publishes in order (nats.js pipelines them on one connection); false when some could not be. */
+  private async publish(batch: OutboxEntry[]): Promise<boolean> {
+    const results = await Promise.allSettled(batch.map((entry) => this.pubsub.forward(entry.envelope, 'at-least-once')));
+    const published = batch.filter((_, i) => results[i]!.status === 'fulfilled').map((entry) => entry.key);
+    const failed = batch.filter((_, i) => results[i]!.status === 'rejected').map((entry) => entry.key);
+    if (published.length > 0) await this.source.published(published);
+    if (failed.length === 0) return true;
+    await this.source.release(failed);
+    const reason = (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason as Error;
+    if (!this.failing) this.logger.error(`outbox relay: ${failed.length} event(s) not published, retrying: ${reason.message}`);
+    this.failing = true;
+    return false;
+  }
+}

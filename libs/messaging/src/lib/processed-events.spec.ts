@@ -1,0 +1,75 @@
+import { Test } from '@nestjs/testing';
+import { Database, DatabaseModule } from '@mediamagic/database';
+import { defineEvent, duplicator, MemoryBroker, MemoryTransport, PubSub, PubSubModule } from '@mediamagic/pubsub';
+import { waitFor } from '@mediamagic/testing';
+import { z } from 'zod';
+import { PROCESSED_EVENTS_TABLE, ProcessedEvents } from './processed-events';
+import { withTestDatabases } from './testing/test-databases';
+
+const PaymentReceived = defineEvent({ subject: 'payments.received', version: 1, schema: z.object({ account: z.string(), cents: z.number() }), delivery: 'at-least-once' });
+const MIGRATIONS = [
+  { id: '001_processed_events', sql: PROCESSED_EVENTS_TABLE },
+  { id: '002_balances', sql: 'create table balances (account text primary key, cents int not null)' },
+];
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+withTestDatabases('the processed-event store', (database) => {
+  it('gives an event delivered twice (the duplicator) one effect, and records who handled it', async () => {
+    const broker = new MemoryBroker();
+    // Every message handled twice, as at-least-once delivery will do after a crash or a lost ack.
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        DatabaseModule.forRoot({ ...database(), migrations: MIGRATIONS, logger: quiet }),
+        PubSubModule.forRoot({ service: 'ledger', transport: new MemoryTransport(broker), middlewares: [duplicator()], logger: quiet }),
+      ],
+      providers: [ProcessedEvents],
+    }).compile();
+    const app = await moduleRef.init();
+    const db = app.get(Database);
+    const processed = app.get(ProcessedEvents);
+    const publisher = new PubSub({ service: 'bank', transport: new MemoryTransport(broker), logger: quiet });
+    const runs: boolean[] = [];
+    try {
+      await app.get(PubSub).on(
+        PaymentReceived,
+        async ({ account, cents }, message) => {
+          const ran = await processed.once(message, (tx) =>
+            tx.query('insert into balances (account, cents) values ($1, $2) on conflict (account) do update set cents = balances.cents + excluded.cents', [account, cents]),
+          );
+          runs.push(ran);
+        },
+        { concurrency: 4 },
+      );
+      for (let i = 0; i < 5; i++) await publisher.emit(PaymentReceived, { account: 'ada', cents: 100 });
+      await waitFor(() => runs.length === 10, { timeoutMs: 5_000, message: 'every delivery handled' });
+      expect(runs.filter(Boolean)).toHaveLength(5);
+      expect(await db.query('select cents from balances')).toEqual([{ cents: 500 }]);
+      const [{ by }] = await db.query<{ by: string }>("select string_agg(distinct processed_by, ',') as by from processed_events where consumer_group = 'ledger'");
+      expect(by).toBe(processed.instance);
+    } finally {
+      await app.close();
+      await publisher.close();
+    }
+  });
+
+  it('rolls the mark back with a failed effect, so the retry does the work', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DatabaseModule.forRoot({ ...database(), migrations: MIGRATIONS, logger: quiet })],
+      providers: [ProcessedEvents],
+    }).compile();
+    const app = await moduleRef.init();
+    const processed = app.get(ProcessedEvents);
+    const message = { id: 'payment-7', group: 'ledger-retry' };
+    try {
+      await expect(
+        processed.once(message, async () => {
+          throw new Error('SMTP away');
+        }),
+      ).rejects.toThrow('SMTP away');
+      expect(await processed.once(message, async () => undefined)).toBe(true);
+      expect(await processed.once(message, async () => undefined)).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { hostname } from 'node:os';
+import { Inject, Injectable } from '@nestjs/common';
+import { Database, type Queryable } from '@mediamagic/database';
+import { PermanentError, type Message } from '@mediamagic/pubsub';
+
+/**
+ * The processed-event table, for a consumer's migrations. Frozen: shipped migrations use it. One row
+ * per consumer group and event; `processed_by` tells which instance handled it.
+ */
+export const PROCESSED_EVENTS_TABLE = `
+  create table processed_events (
+    consumer_group text not null,
+    event_id text not null,
+    processed_at timestamptz not null default now(),
+    processed_by text not null,
+    primary key (consumer_group, event_id)
+  );`;
+
+/**
+ * What makes a consumer idempotent: delivery is at least once, so the same event can arrive twice (a
+ * redelivery after a crash, a republish). The event's mark and its effect commit in one transaction:
+ * either both happened or neither did, and a second delivery — even a concurrent one, which waits on
+ * the first's row — finds the mark and does nothing.
+ */
+@Injectable()
+export class ProcessedEvents {
+  /** Which instance handled an event: the pod's name in Kubernetes, with the process id. */
+  readonly instance = `${hostname()}:${process.pid}`;
+
+  constructor(@Inject(Database) private readonly db: Database) {}
+
+  /** Runs `work` unless `message`'s group processed this event before; returns whether it ran. */
+  async once(message: Pick<Message, 'id' | 'group'>, work: (tx: Queryable) => Promise<void>): Promise<boolean> {
+    if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
+    return this.db.transaction(async (tx) => {
+      const fresh = await tx.query(
+        'insert into processed_events (consumer_group, event_id, processed_by) values ($1, $2, $3) on conflict do nothing returning event_id',
+        [message.group, message.id, this.instance],
+      );
+      if (fresh.length === 0) return false;
+      await work(tx);
+      return true;
+    });
+  }
+}

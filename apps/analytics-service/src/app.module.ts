@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
+import { ProcessedEvents } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import { CountEventHandler } from './count-event/count-event.handler';
 import { EventCounter } from './count-event/event-counter';
@@ -22,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: infrastructureModules(infrastructure),
-      providers: [EventCounter, CountEventHandler, GetSummaryHandler],
+      providers: [ProcessedEvents, EventCounter, CountEventHandler, GetSummaryHandler],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
+import { ProcessedEvents } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import type { EmailConfig } from './config';
 import { EmailSender } from './mail/email-sender';
@@ -30,6 +31,7 @@ export class AppModule {
       imports: infrastructureModules(infrastructure),
       providers: [
         { provide: Mailer, useFactory: () => createMailer(infrastructure.mail) },
+        ProcessedEvents,
         EmailSender,
         SendVerificationEmailHandler,
         NotifyDeploymentOwnerHandler,

@@ -1,4 +1,5 @@
 import type { Migration } from '@mediamagic/database';
+import { PROCESSED_EVENTS_TABLE } from '@mediamagic/messaging';
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -13,5 +14,13 @@ export const MIGRATIONS: Migration[] = [
         message_id text not null,
         sent_at timestamptz not null default now()
       );`,
+  },
+  {
+    id: '002_processed_events',
+    sql: `
+      ${PROCESSED_EVENTS_TABLE}
+      -- Events handled before, under the group that handled them: a redelivery of one sends nothing.
+      insert into processed_events (consumer_group, event_id, processed_at, processed_by)
+        select 'email-service', event_id, sent_at, 'before-002_processed_events' from sent_emails;`,
   },
 ];

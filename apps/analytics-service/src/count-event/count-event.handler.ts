@@ -24,11 +24,11 @@ export class CountEventHandler implements OnApplicationBootstrap {
   async countDomainEvent(name: string, message: Message): Promise<void> {
     // ce-time comes from the publisher, perhaps another platform's: a missing or unreadable one must not stop the count.
     const time = new Date(message.headers[CE.time] ?? Date.now());
-    await this.counter.count(message.id, name, 1, Number.isNaN(time.getTime()) ? new Date() : time);
+    await this.counter.count(message, name, 1, Number.isNaN(time.getTime()) ? new Date() : time);
   }
 
   @OnTrackingEvent('>', { concurrency: CONCURRENCY })
-  async countTrackingEvent(event: TrackingEvent): Promise<void> {
-    await this.counter.count(event.id, event.name, event.count, new Date(event.timestamp));
+  async countTrackingEvent(event: TrackingEvent, message: Message): Promise<void> {
+    await this.counter.count(message, event.name, event.count, new Date(event.timestamp));
   }
 }

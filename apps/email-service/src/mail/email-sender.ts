@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Database } from '@mediamagic/database';
-import { PubSub, type RetryPolicy } from '@mediamagic/pubsub';
+import { ProcessedEvents } from '@mediamagic/messaging';
+import { PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
 import { Mailer } from './mailer';
 
@@ -11,24 +11,28 @@ export const MAIL_RETRY: RetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000,
 @Injectable()
 export class EmailSender {
   constructor(
-    @Inject(Database) private readonly db: Database,
+    @Inject(ProcessedEvents) private readonly processed: ProcessedEvents,
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(PubSub) private readonly pubsub: PubSub,
   ) {}
 
-  async sendOnce(eventId: string, email: Email): Promise<void> {
-    const sent = await this.db.query('select 1 from sent_emails where event_id = $1', [eventId]);
-    if (sent.length === 0) {
-      const messageId = `<${eventId.replace(/[^\w.-]/g, '_')}@mediamagic>`;
+  async sendOnce(message: Message, email: Email): Promise<void> {
+    const messageId = `<${message.id.replace(/[^\w.-]/g, '_')}@mediamagic>`;
+    // The event's mark, the log row and the send commit together: a failed send rolls back and is
+    // retried, a redelivery after the commit sends nothing. A crash after the SMTP server accepted and
+    // before the commit sends it again, with the same Message-ID: at least once, recognisably.
+    await this.processed.once(message, async (tx) => {
+      await tx.query('insert into sent_emails (event_id, template, recipient, subject, message_id) values ($1, $2, $3, $4, $5)', [
+        message.id,
+        email.template,
+        email.to,
+        email.subject,
+        messageId,
+      ]);
       await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-      // A crash before this line sends the email again on redelivery, with the same Message-ID: at least once, recognisably.
-      await this.db.query(
-        'insert into sent_emails (event_id, template, recipient, subject, message_id) values ($1, $2, $3, $4, $5) on conflict (event_id) do nothing',
-        [eventId, email.template, email.to, email.subject, messageId],
-      );
-    }
+    });
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event
     // makes the broker and analytics drop the repeat. Distinct from the event's own id, which analytics counts too.
-    await this.pubsub.publishEvent({ id: `email.sent:${eventId}`, name: 'email.sent', labels: { template: email.template } });
+    await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } });
   }
 }

@@ -11,16 +11,16 @@ export class NotifyDeploymentOwnerHandler {
 
   @OnEvent(DeploymentCreated, { retry: MAIL_RETRY })
   async created(deployment: PayloadOf<typeof DeploymentCreated>, message: Message): Promise<void> {
-    await this.sender.sendOnce(message.id, deploymentCreated(deployment));
+    await this.sender.sendOnce(message, deploymentCreated(deployment));
   }
 
   @OnEvent(DeploymentSucceeded, { retry: MAIL_RETRY })
   async succeeded(deployment: PayloadOf<typeof DeploymentSucceeded>, message: Message): Promise<void> {
-    await this.sender.sendOnce(message.id, deploymentSucceeded(deployment));
+    await this.sender.sendOnce(message, deploymentSucceeded(deployment));
   }
 
   @OnEvent(DeploymentFailed, { retry: MAIL_RETRY })
   async failed(deployment: PayloadOf<typeof DeploymentFailed>, message: Message): Promise<void> {
-    await this.sender.sendOnce(message.id, deploymentFailed(deployment));
+    await this.sender.sendOnce(message, deploymentFailed(deployment));
   }
 }

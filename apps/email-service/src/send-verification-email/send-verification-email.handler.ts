@@ -11,6 +11,6 @@ export class SendVerificationEmailHandler {
 
   @OnEvent(UserRegistered, { retry: MAIL_RETRY })
   async userRegistered(user: PayloadOf<typeof UserRegistered>, message: Message): Promise<void> {
-    await this.sender.sendOnce(message.id, verifyEmail(user));
+    await this.sender.sendOnce(message, verifyEmail(user));
   }
 }

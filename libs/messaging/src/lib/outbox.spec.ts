@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { Outbox, OUTBOX_TABLE } from './outbox';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxModule } from './outbox.module';
-import { withTestDatabases } from './testing/test-databases';
+import { withTestDatabases } from './testing/test-databases.suite';
 
 const OrderPlaced = defineEvent({ subject: 'orders.placed', version: 1, schema: z.object({ orderId: z.string() }), delivery: 'at-least-once' });
 const MIGRATIONS = [

@@ -4,7 +4,7 @@ import { defineEvent, duplicator, MemoryBroker, MemoryTransport, PubSub, PubSubM
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { PROCESSED_EVENTS_TABLE, ProcessedEvents } from './processed-events';
-import { withTestDatabases } from './testing/test-databases';
+import { withTestDatabases } from './testing/test-databases.suite';
 
 const PaymentReceived = defineEvent({ subject: 'payments.received', version: 1, schema: z.object({ account: z.string(), cents: z.number() }), delivery: 'at-least-once' });
 const MIGRATIONS = [
@@ -33,9 +33,9 @@ withTestDatabases('the processed-event store', (database) => {
       await app.get(PubSub).on(
         PaymentReceived,
         async ({ account, cents }, message) => {
-          const ran = await processed.once(message, (tx) =>
-            tx.query('insert into balances (account, cents) values ($1, $2) on conflict (account) do update set cents = balances.cents + excluded.cents', [account, cents]),
-          );
+          const ran = await processed.once(message, async (tx) => {
+            await tx.query('insert into balances (account, cents) values ($1, $2) on conflict (account) do update set cents = balances.cents + excluded.cents', [account, cents]);
+          });
           runs.push(ran);
         },
         { concurrency: 4 },

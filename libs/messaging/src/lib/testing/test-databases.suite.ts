@@ -18,7 +18,8 @@ export function withTestDatabases(name: string, suite: (database: () => Where) =
     url.pathname = `/${database}`;
     beforeAll(() => admin(server, `create database ${database}`));
     afterAll(() => admin(server, `drop database if exists ${database} with (force)`));
-    suite(() => ({ url: url.toString() }));
+    // The directory is ignored when there is a URL.
+    suite(() => ({ url: url.toString(), directory: 'memory://' }));
   });
 }
 

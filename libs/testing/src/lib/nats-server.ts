@@ -18,18 +18,27 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
+export interface NatsServerOptions {
+  /**
+   * A nats-server configuration file (`-c`), e.g. one with authorization. The free port, JetStream and
+   * the temporary store given on the command line take precedence over the file's.
+   */
+  config?: string;
+}
+
 /**
  * Runs a real `nats-server` with JetStream in a temporary store on a free port, so every test file
  * is isolated from the machine's own NATS and can stop and restart its broker at will.
  */
-export async function startNatsServer(): Promise<NatsServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const binary = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
   const storeDir = await mkdtemp(join(tmpdir(), 'nats-test-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    const proc = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+    const config = options.config ? ['-c', options.config] : [];
+    const proc = spawn(binary, [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
     child = proc;
     let failure: Error | undefined;
     proc.once('error', (error) => (failure = new Error(`cannot run ${binary}: ${error.message} (install it: apt-get install -y nats-server)`)));

@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { APP_PORTS, APPS, readRepoFile, ROOT } from './support/repo';
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** A Dockerfile's instructions, continuation lines joined, comments dropped. */
+function instructions(path: string): Instruction[] {
+  const text = readRepoFile(path).replace(/\\\n/g, ' ');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.trimStart().startsWith('#'))
+    .map((line) => {
+      const [keyword, ...args] = line.trim().split(/\s+/);
+      return { keyword: keyword.toUpperCase(), args: args.join(' ') };
+    });
+}
+
+/** The stages: what each starts FROM, and its instructions. */
+function stages(path: string): Array<{ from: string; name?: string; steps: Instruction[] }> {
+  const result: Array<{ from: string; name?: string; steps: Instruction[] }> = [];
+  for (const instruction of instructions(path)) {
+    if (instruction.keyword === 'FROM') {
+      const [from, as, name] = instruction.args.split(' ');
+      result.push({ from, name: as?.toUpperCase() === 'AS' ? name : undefined, steps: [] });
+    } else result.at(-1)?.steps.push(instruction);
+  }
+  return result;
+}
+
+/** Whether .dockerignore keeps `path` out of the build context (its patterns, without `!` exceptions). */
+function dockerIgnored(path: string): boolean {
+  const patterns = readRepoFile('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (patterns.some((pattern) => pattern.startsWith('!'))) throw new Error('.dockerignore exceptions (!) are not supported by this check');
+  const segments = path.split('/');
+  return patterns.some((pattern) => {
+    const regex = new RegExp(`^${pattern.split('**/').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('(.*/)?')}$`);
+    // A pattern excludes a path and everything under it.
+    return segments.some((_, index) => regex.test(segments.slice(0, index + 1).join('/')));
+  });
+}
+
+describe('.dockerignore', () => {
+  it('keeps dependencies, builds, local data and secrets out of the build context', () => {
+    for (const path of ['node_modules', 'apps/gateway/node_modules', 'dist/apps/gateway/main.js', '.git/HEAD', '.data/db', 'apps/user-service/.data', 'tmp/x', '.env', 'k8s/overlays/production/mediamagic-secrets.env']) {
+      expect(dockerIgnored(path), path).toBe(true);
+    }
+  });
+
+  it('sends what the build needs', () => {
+    for (const path of ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.base.json', 'scripts/build-app.mjs', 'libs/pubsub/src/index.ts', 'apps/gateway/src/main.ts', 'apps/gateway/project.json']) {
+      expect(dockerIgnored(path), path).toBe(false);
+    }
+  });
+});
+
+describe.each(APPS)('apps/%s/Dockerfile', (app) => {
+  const path = `apps/${app}/Dockerfile`;
+  const all = stages(path);
+  const runtime = all.at(-1)!;
+  const step = (stage: { steps: Instruction[] }, keyword: string) => stage.steps.filter((instruction) => instruction.keyword === keyword).map(({ args }) => args);
+
+  it('builds in stages from node:22-bookworm-slim: the app with Nx, then the production dependencies only', () => {
+    expect(all.map((stage) => stage.from)).toEqual(['node:22-bookworm-slim', 'node:22-bookworm-slim', 'node:22-bookworm-slim']);
+    const build = all.find((stage) => stage.name === 'build')!;
+    expect(step(build, 'RUN')).toEqual(['npm ci', `npx nx run ${app}:build`]);
+    const dependencies = all.find((stage) => stage.name === 'dependencies')!;
+    expect(step(dependencies, 'RUN')[0]).toMatch(/^npm ci --omit=dev\b/);
+    // The bundle Nx writes is where the project says its build output goes.
+    const project = JSON.parse(readRepoFile(`apps/${app}/project.json`)) as { targets: { build: { outputs: string[] } } };
+    expect(project.targets.build.outputs).toEqual([`{workspaceRoot}/dist/apps/${app}`]);
+  });
+
+  it('copies only what exists: sources the context has, and earlier stages by name', () => {
+    for (const stage of all) {
+      for (const copy of step(stage, 'COPY')) {
+        const words = copy.split(' ');
+        const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length);
+        const sources = words.filter((word) => !word.startsWith('--')).slice(0, -1);
+        if (from) {
+          expect(all.map((candidate) => candidate.name), copy).toContain(from);
+          continue;
+        }
+        for (const source of sources.filter((source) => source !== '.')) {
+          expect(existsSync(resolve(ROOT, source)), `${source} exists`).toBe(true);
+          expect(dockerIgnored(source), `${source} is in the build context`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it('runs the bundle as the non-root "node" user, in production mode', () => {
+    expect(step(runtime, 'USER')).toEqual(['node']);
+    expect(step(runtime, 'ENV').join(' ')).toContain('NODE_ENV=production');
+    expect(step(runtime, 'CMD')).toEqual([`["node", "--enable-source-maps", "dist/apps/${app}/main.js"]`]);
+    expect(step(runtime, 'COPY')).toContain(`--from=build /workspace/dist/apps/${app} ./dist/apps/${app}`);
+  });
+
+  it('has a HEALTHCHECK asking /health/ready on the port it serves', () => {
+    const [healthcheck] = step(runtime, 'HEALTHCHECK');
+    expect(healthcheck).toContain("'/health/ready'");
+    expect(healthcheck).toContain('process.env.HEALTH_PORT||process.env.PORT');
+    const { variable, port } = APP_PORTS[app];
+    expect(step(runtime, 'ENV').join(' ')).toContain(`${variable}=${port}`);
+    expect(step(runtime, 'EXPOSE')).toEqual([String(port)]);
+  });
+
+  it('is the same recipe as every other app, but for the app', () => {
+    const gateway = readFileSync(resolve(ROOT, 'apps/gateway/Dockerfile'), 'utf8').replaceAll('gateway', '<app>');
+    const own = readRepoFile(path).replaceAll(app, '<app>');
+    const differing = own.split('\n').filter((line, index) => line !== gateway.split('\n')[index]);
+    // Only the port lines differ: the gateway's API port against the others' health port.
+    expect(differing.every((line) => /PORT|EXPOSE|Serves/.test(line)), differing.join('\n')).toBe(true);
+  });
+});

@@ -1,0 +1,208 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AnalyticsSummary,
+  AuthenticateUser,
+  CATALOG,
+  CreateDeployment,
+  DeleteDeployment,
+  DeploymentCreated,
+  DeploymentDeleted,
+  DeploymentFailed,
+  DeploymentSucceeded,
+  DOMAIN_STREAMS,
+  GetDeployment,
+  GetDeploymentEvents,
+  GetUser,
+  ListDeployments,
+  RegisterUser,
+  UserRegistered,
+  UserVerified,
+  VerifyEmail,
+} from '@mediamagic/contracts';
+import { createPubSub, DeadLetterQueue, PermanentError, type NatsTransport, type PubSub } from '@mediamagic/pubsub';
+import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
+import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
+
+const AUTHORIZATION = join(ROOT, 'docker/nats/authorization.conf');
+const BINARY = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
+
+// What each service does on NATS (see the specification and the apps' handlers). Subjects come from the contracts.
+const ANSWERS: Partial<Record<App, string[]>> = {
+  'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser].map((request) => request.subject),
+  'deployment-service': [CreateDeployment, ListDeployments, GetDeployment, GetDeploymentEvents, DeleteDeployment].map((request) => request.subject),
+  'analytics-service': [AnalyticsSummary.subject],
+};
+const EMITS: Partial<Record<App, string[]>> = {
+  'user-service': [UserRegistered.subject, UserVerified.subject],
+  'deployment-service': [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
+};
+const CONSUMES: Partial<Record<App, string[]>> = {
+  'email-service': [UserRegistered, DeploymentCreated, DeploymentSucceeded, DeploymentFailed].map((event) => event.subject),
+  'analytics-service': CATALOG.map((event) => event.subject),
+};
+/** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
+const TRACKS: Partial<Record<App, string>> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
+/** One consumed event per consumer fails for good, so that it is dead-lettered under the consumer's group. */
+const DEAD_LETTERS: Partial<Record<App, string>> = { 'email-service': DeploymentFailed.subject, 'analytics-service': DeploymentDeleted.subject };
+
+const passwords = Object.fromEntries([...natsUsers(readRepoFile('docker/nats/authorization.conf')).values()].map((variable) => [variable, randomBytes(12).toString('hex')]));
+const passwordOf = (user: string) => passwords[natsUsers(readRepoFile('docker/nats/authorization.conf')).get(user)!];
+
+describe('the NATS authorization (docker/nats/authorization.conf, used by compose and Kubernetes)', () => {
+  let configDir: string;
+  let server: NatsServer;
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    // The server reads the passwords from its environment, as in compose and Kubernetes.
+    for (const [variable, password] of Object.entries(passwords)) {
+      saved[variable] = process.env[variable];
+      process.env[variable] = password;
+    }
+    configDir = mkdtempSync(join(tmpdir(), 'deploy-check-nats-'));
+    // nats-server resolves `include` relative to the including file, even an absolute path.
+    writeFileSync(join(configDir, 'nats.conf'), `include "${relative(configDir, AUTHORIZATION)}"\n`);
+    server = await startNatsServer({ config: join(configDir, 'nats.conf') });
+  });
+
+  afterAll(async () => {
+    await server?.dispose();
+    rmSync(configDir, { recursive: true, force: true });
+    for (const [variable, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[variable];
+      else process.env[variable] = value;
+    }
+  });
+
+  it('has a user for every service', () => {
+    expect([...natsUsers(readRepoFile('docker/nats/authorization.conf')).keys()]).toEqual([...APPS, 'dead-letter-queue']);
+    // Every event of the catalog has a publisher here, so a new one cannot go unchecked.
+    expect(Object.values(EMITS).flat().sort()).toEqual(CATALOG.map((event) => event.subject).sort());
+  });
+
+  it.each(['docker/nats/nats.conf', 'k8s/base/nats/nats.conf'])('%s is a configuration nats-server accepts', (file) => {
+    const result = spawnSync(BINARY, ['-t', '-c', join(ROOT, file)], { env: { ...process.env, POD_NAME: 'nats-0' }, encoding: 'utf8' });
+    expect(result.error).toBeUndefined();
+    expect(`${result.stdout}${result.stderr}`).toContain('is valid');
+  });
+
+  it('refuses a connection without credentials or with a wrong password', async () => {
+    await expect(connect({ servers: server.url, reconnect: false })).rejects.toThrow(/Authorization Violation/);
+    await expect(connect({ servers: server.url, reconnect: false, user: 'gateway', pass: 'wrong' })).rejects.toThrow(/Authorization Violation/);
+  });
+
+  it('lets the five services (and the dead-letter tool) do all they do, as the pubsub library does it, without one permission violation', async () => {
+    const violations: string[] = [];
+    const logs: string[] = [];
+    const services = {} as Record<App, PubSub>;
+    const loggerOf = (who: string) => {
+      const log = (line: string) => void logs.push(`${who}: ${line}`);
+      return { log, warn: log, error: log };
+    };
+    for (const app of APPS) {
+      const logger = loggerOf(app);
+      services[app] = await createPubSub({
+        service: app,
+        natsAddr: server.url,
+        natsUser: app,
+        natsPassword: passwordOf(app),
+        // As the apps declare them: the gateway none, the others the domain streams.
+        streams: app === 'gateway' ? [] : DOMAIN_STREAMS,
+        publishTimeoutMs: 5_000,
+        retry: { maxAttempts: 1 },
+        logger,
+      });
+      // The library reports a refused publish or subscription nowhere else: watch the connection itself.
+      void watchViolations(connectionOf(services[app]), app, violations);
+    }
+
+    const received: Record<string, string[]> = { 'email-service': [], 'analytics-service': [] };
+    for (const [app, subjects] of Object.entries(ANSWERS)) {
+      for (const subject of subjects) await services[app as App].reply(subject, () => ({ answeredBy: app }));
+    }
+    for (const [app, subjects] of Object.entries(CONSUMES)) {
+      for (const subject of subjects) {
+        await services[app as App].subscribe(
+          subject,
+          async (message) => {
+            received[app].push(message.subject);
+            if (DEAD_LETTERS[app as App] === message.subject) throw new PermanentError('fails for good, to be dead-lettered');
+          },
+          { delivery: 'at-least-once' },
+        );
+      }
+    }
+    await services['analytics-service'].subscribeEvent('>', (event) => void received['analytics-service'].push(`tracking.${event.name}`));
+
+    // The gateway asks every question of the API.
+    for (const [app, subjects] of Object.entries(ANSWERS)) {
+      for (const subject of subjects) expect(await services.gateway.request(subject, {})).toEqual({ answeredBy: app });
+    }
+    for (const [app, subjects] of Object.entries(EMITS)) {
+      for (const subject of subjects) await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: 'at-least-once' });
+    }
+    for (const [app, name] of Object.entries(TRACKS)) await services[app as App].publishEvent({ name });
+
+    const expectedAnalytics = [...CONSUMES['analytics-service']!, ...Object.values(TRACKS).map((name) => `tracking.${name}`)];
+    await waitFor(() => received['email-service'].length >= CONSUMES['email-service']!.length && received['analytics-service'].length >= expectedAnalytics.length, {
+      timeoutMs: 15_000,
+      message: `every event to be consumed (violations: ${violations.join('; ')})`,
+    });
+    expect(received['email-service'].sort()).toEqual([...CONSUMES['email-service']!].sort());
+    expect(received['analytics-service'].sort()).toEqual(expectedAnalytics.sort());
+    // A dead letter is published only after the failing message was handled: wait for the library to say so.
+    for (const [app, subject] of Object.entries(DEAD_LETTERS)) {
+      await waitFor(() => logs.some((line) => line.startsWith(`${app}: dead-lettered ${subject}`)), { timeoutMs: 10_000, message: `${app} to dead-letter ${subject}: ${logs.join('\n')}` });
+    }
+
+    // The operator's `npm run dlq` reads them, and sends one back.
+    const dlq = await DeadLetterQueue.connect({ servers: server.url, user: 'dead-letter-queue', pass: passwordOf('dead-letter-queue'), logger: loggerOf('dead-letter-queue') });
+    void watchViolations((dlq as unknown as { transport: NatsTransport }).transport.connection, 'dead-letter-queue', violations);
+    const letters = await dlq.list();
+    expect(letters.map((letter) => `${letter.group} ${letter.subject}`).sort()).toEqual(Object.entries(DEAD_LETTERS).map(([app, subject]) => `${app} ${subject}`).sort());
+    await dlq.replay(letters[0].id);
+    await dlq.close();
+
+    await Promise.all(APPS.map((app) => services[app].close()));
+    expect(violations).toEqual([]);
+  });
+
+  it.each([
+    { user: 'email-service', action: 'publish', subject: UserRegistered.subject, why: 'only user-service announces users' },
+    { user: 'analytics-service', action: 'publish', subject: DeploymentCreated.subject, why: 'only deployment-service announces deployments' },
+    { user: 'gateway', action: 'publish', subject: 'tracking.user.logged-in', why: 'the gateway tracks nothing' },
+    { user: 'user-service', action: 'publish', subject: 'dead-letter.email-service.user.registered', why: "a service dead-letters only its own group's messages" },
+    { user: 'deployment-service', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered', why: 'it reads no stream' },
+    { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
+    { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway reads no events' },
+    { user: 'user-service', action: 'subscribe', subject: CreateDeployment.subject, why: 'only deployment-service answers deployments.*' },
+    { user: 'email-service', action: 'subscribe', subject: RegisterUser.subject, why: 'only user-service answers users.*' },
+  ])('denies $user to $action $subject: $why', async ({ user, action, subject }) => {
+    const connection = await connect({ servers: server.url, reconnect: false, user, pass: passwordOf(user) });
+    const violations: string[] = [];
+    const watching = watchViolations(connection, user, violations);
+    if (action === 'publish') connection.publish(subject, '{}');
+    else connection.subscribe(subject);
+    await connection.flush();
+    await waitFor(() => violations.length > 0, { timeoutMs: 5_000, message: `a permissions violation for ${user} on ${subject}` });
+    expect(violations[0]).toContain(subject);
+    await connection.close();
+    await watching;
+  });
+});
+
+/** The NATS connection under a PubSub made by createPubSub: a test's peek at a private field. */
+function connectionOf(pubsub: PubSub): NatsConnection {
+  return (pubsub as unknown as { transport: NatsTransport }).transport.connection;
+}
+
+async function watchViolations(connection: NatsConnection, who: string, violations: string[]): Promise<void> {
+  for await (const status of connection.status()) {
+    if (status.type === 'error' && /permission/i.test(String(status.error))) violations.push(`${who}: ${String(status.error)}`);
+  }
+}

@@ -305,6 +305,8 @@ async function logStatus(connection: NatsConnection, logger: TransportLogger) {
   for await (const status of connection.status()) {
     if (status.type === 'disconnect') logger.warn(`NATS disconnected from ${redact(String(status.server))}, reconnecting`);
     else if (status.type === 'reconnect') logger.log(`NATS reconnected to ${redact(String(status.server))}`);
+    // A permissions violation, for one: without this line a subject missing from the service's NATS user goes unnoticed.
+    else if (status.type === 'error') logger.error(`NATS: ${status.error.message}`);
   }
 }
 

@@ -23,7 +23,7 @@ export interface Infrastructure {
 
 export function infrastructureFrom(config: GatewayConfig): Infrastructure {
   // No streams: the gateway only sends requests, it neither publishes nor consumes domain events.
-  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD }, config };
+  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS }, config };
 }
 
 @Module({})

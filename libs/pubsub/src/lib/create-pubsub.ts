@@ -13,6 +13,8 @@ export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
   /** The streams of this service's at-least-once events (the catalog's), besides the library's own. */
   streams?: readonly StreamSpec[];
   publishTimeoutMs?: number;
+  /** Copies of each stream this service creates, in a NATS cluster (`NATS_STREAM_REPLICAS`, default 1). */
+  streamReplicas?: number;
 }
 
 /** The library's own streams: tracking events and dead letters. */
@@ -23,13 +25,13 @@ export const LIBRARY_STREAMS: readonly StreamSpec[] = [
 
 /** Connects to NATS (`NATS_ADDR`), creates or extends the streams, and returns a ready PubSub. */
 export async function createPubSub(options: CreatePubSubOptions): Promise<PubSub> {
-  const { natsAddr, natsUser, natsPassword, streams = [], publishTimeoutMs, ...rest } = options;
+  const { natsAddr, natsUser, natsPassword, streams = [], publishTimeoutMs, streamReplicas, ...rest } = options;
   const transport = await NatsTransport.connect({
     servers: natsAddr ?? process.env['NATS_ADDR'] ?? DEFAULT_NATS_ADDR,
     name: options.service,
     user: natsUser,
     pass: natsPassword,
-    streams: [...LIBRARY_STREAMS, ...streams],
+    streams: [...LIBRARY_STREAMS, ...streams].map((spec) => ({ replicas: streamReplicas, ...spec })),
     publishTimeoutMs,
     logger: rest.logger ?? console,
   });

@@ -25,6 +25,8 @@ export const CommonEnv = z.object({
   // One NATS user per service when the server requires authorization (compose, Kubernetes).
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
+  // Copies of each JetStream stream a service creates: 3 in a three-node cluster, so losing a node loses no event.
+  NATS_STREAM_REPLICAS: z.coerce.number<string>().int('must be a whole number').min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5').default(1),
   DATA_DIR: z.string().default('.data').transform((dir) => resolve(dir)),
 });
 

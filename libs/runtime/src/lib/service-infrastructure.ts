@@ -15,6 +15,7 @@ interface ServiceEnv {
   NATS_ADDR: string;
   NATS_USER?: string;
   NATS_PASSWORD?: string;
+  NATS_STREAM_REPLICAS?: number;
   DATA_DIR: string;
   DATABASE_URL?: string;
   HEALTH_PORT?: number;
@@ -27,7 +28,7 @@ export function serviceInfrastructure(
   { migrations, streams }: { migrations: readonly Migration[]; streams: readonly StreamSpec[] },
 ): ServiceInfrastructure {
   return {
-    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streams },
+    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streamReplicas: env.NATS_STREAM_REPLICAS, streams },
     database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations },
     healthPort: env.HEALTH_PORT,
   };

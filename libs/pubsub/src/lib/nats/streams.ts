@@ -8,6 +8,8 @@ export interface StreamSpec {
   maxAgeMs?: number;
   /** A republished event (same id) within this window is stored once (default 2 minutes). */
   duplicateWindowMs?: number;
+  /** Copies kept by a NATS cluster (default 1); applies when the stream is created. */
+  replicas?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -36,6 +38,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
           storage: StorageType.File,
           max_age: nanos(spec.maxAgeMs ?? 7 * DAY_MS),
           duplicate_window: nanos(spec.duplicateWindowMs ?? 2 * 60 * 1000),
+          num_replicas: spec.replicas ?? 1,
         });
         return;
       }

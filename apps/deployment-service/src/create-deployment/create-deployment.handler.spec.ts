@@ -83,7 +83,10 @@ describe('CreateDeployment', () => {
     expect((await client.call(ListDeployments, { ownerId: owner.id })).items.map((d) => d.id)).toEqual([first.id]);
     // Once it runs, everything the first request caused has been emitted: still one deployment.created.
     await waitFor(() => emittedFor(emitted, first.id).some((e) => e.subject === 'deployment.succeeded'), { message: 'deployment.succeeded' });
-    expect(emittedFor(emitted, first.id).filter((e) => e.subject === 'deployment.created')).toHaveLength(1);
+    const created = emittedFor(emitted, first.id).filter((e) => e.subject === 'deployment.created');
+    expect(created).toHaveLength(1);
+    // Published later by the relay, the event still carries the key of the request that caused it.
+    expect(created[0]!.idempotencyKey).toBe('key-1');
   });
 
   it('uses the key per owner: another owner with the same key gets a deployment of their own', async () => {

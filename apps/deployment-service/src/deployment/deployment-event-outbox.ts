@@ -3,7 +3,8 @@ import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucce
 import { Database } from '@mediamagic/database';
 import type { OutboxEntry, OutboxSource } from '@mediamagic/messaging';
 import { PubSub, runInContext, type Envelope, type MessageContext } from '@mediamagic/pubsub';
-import type { DeploymentEvent, StoredEvent } from './deployment-event';
+import type { DeploymentEvent } from './deployment-event';
+import type { EventRow } from './deployment-event-store';
 
 /** Notified by the store's trigger when events are appended. */
 export const CHANNEL = 'deployment_events';
@@ -13,14 +14,7 @@ export function isPublished(type: DeploymentEvent['type']): boolean {
   return type !== 'deployment.provisioning-started';
 }
 
-interface UnpublishedRow {
-  deployment_id: string;
-  version: number;
-  type: StoredEvent['type'];
-  data: StoredEvent['data'];
-  owner_id: string;
-  occurred_at: Date;
-  correlation_id: string | null;
+interface UnpublishedRow extends EventRow {
   metadata: MessageContext;
   /** The data of the deployment's creation: owner's email, name and model for every event. */
   created: Extract<DeploymentEvent, { type: 'deployment.created' }>['data'];

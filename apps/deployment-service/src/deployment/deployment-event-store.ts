@@ -32,7 +32,8 @@ export interface ListPosition {
   deploymentId: string;
 }
 
-interface EventRow {
+/** A row of `deployment_events`, as the store reads it. */
+export interface EventRow {
   deployment_id: string;
   version: number;
   type: StoredEvent['type'];

@@ -28,6 +28,7 @@ export interface Emitted {
   subject: string;
   payload: Record<string, unknown> & { deploymentId: string };
   correlationId?: string;
+  idempotencyKey?: string;
 }
 
 /** Another service on the same broker: calls the requests and records every deployment event it receives. */
@@ -36,7 +37,7 @@ export async function startClient(broker: MemoryBroker): Promise<{ client: PubSu
   const emitted: Emitted[] = [];
   for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
     await client.on(definition, (payload, message) => {
-      emitted.push({ subject: message.subject, payload, correlationId: message.correlationId });
+      emitted.push({ subject: message.subject, payload, correlationId: message.correlationId, idempotencyKey: message.idempotencyKey });
     });
   }
   return { client, emitted };

@@ -2,10 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ProcessedEvents } from '@mediamagic/messaging';
 import { PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
-import { Mailer } from './mailer';
+import { Mailer, SMTP_CONNECTIONS } from './mailer';
 
 /** About ten attempts over two and a half minutes: an SMTP server away for a few seconds (a restart) is ridden out. */
 export const MAIL_RETRY: RetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 30_000 };
+
+/**
+ * How every email handler subscribes: retried for minutes, and several at once per subscription (each
+ * holds a database connection while it sends: keep it under the pool's 10).
+ */
+export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTIONS };
 
 /** Sends the email an event calls for, once per event however often it is delivered, and logs it. */
 @Injectable()
@@ -14,7 +20,10 @@ export class EmailSender {
     @Inject(ProcessedEvents) private readonly processed: ProcessedEvents,
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(PubSub) private readonly pubsub: PubSub,
-  ) {}
+  ) {
+    // Once the last handler finished sending, not before.
+    pubsub.onDrained(async () => mailer.close());
+  }
 
   async sendOnce(message: Message, email: Email): Promise<void> {
     const messageId = `<${message.id.replace(/[^\w.-]/g, '_')}@mediamagic>`;

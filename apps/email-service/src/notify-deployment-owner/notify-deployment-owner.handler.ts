@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DeploymentCreated, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
 import { OnEvent, type Message, type PayloadOf } from '@mediamagic/pubsub';
-import { EmailSender, MAIL_RETRY } from '../mail/email-sender';
+import { EmailSender, MAIL_SUBSCRIPTION } from '../mail/email-sender';
 import { deploymentCreated, deploymentFailed, deploymentSucceeded } from '../templates';
 
 /** Tells a deployment's owner when it was created, is running, or failed: provisioning takes minutes. */
@@ -9,17 +9,17 @@ import { deploymentCreated, deploymentFailed, deploymentSucceeded } from '../tem
 export class NotifyDeploymentOwnerHandler {
   constructor(@Inject(EmailSender) private readonly sender: EmailSender) {}
 
-  @OnEvent(DeploymentCreated, { retry: MAIL_RETRY })
+  @OnEvent(DeploymentCreated, MAIL_SUBSCRIPTION)
   async created(deployment: PayloadOf<typeof DeploymentCreated>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentCreated(deployment));
   }
 
-  @OnEvent(DeploymentSucceeded, { retry: MAIL_RETRY })
+  @OnEvent(DeploymentSucceeded, MAIL_SUBSCRIPTION)
   async succeeded(deployment: PayloadOf<typeof DeploymentSucceeded>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentSucceeded(deployment));
   }
 
-  @OnEvent(DeploymentFailed, { retry: MAIL_RETRY })
+  @OnEvent(DeploymentFailed, MAIL_SUBSCRIPTION)
   async failed(deployment: PayloadOf<typeof DeploymentFailed>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentFailed(deployment));
   }

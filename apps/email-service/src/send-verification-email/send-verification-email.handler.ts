@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UserRegistered } from '@mediamagic/contracts';
 import { OnEvent, type Message, type PayloadOf } from '@mediamagic/pubsub';
-import { EmailSender, MAIL_RETRY } from '../mail/email-sender';
+import { EmailSender, MAIL_SUBSCRIPTION } from '../mail/email-sender';
 import { verifyEmail } from '../templates';
 
 /** A new user gets the link that proves they own their address. */
@@ -9,7 +9,7 @@ import { verifyEmail } from '../templates';
 export class SendVerificationEmailHandler {
   constructor(@Inject(EmailSender) private readonly sender: EmailSender) {}
 
-  @OnEvent(UserRegistered, { retry: MAIL_RETRY })
+  @OnEvent(UserRegistered, MAIL_SUBSCRIPTION)
   async userRegistered(user: PayloadOf<typeof UserRegistered>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, verifyEmail(user));
   }

@@ -22,6 +22,6 @@ export class AuthController {
   async login(@Body({ schema: AuthenticateUser.request }) credentials: ParsedRequestOf<typeof AuthenticateUser>): Promise<AccessTokenView> {
     // user-service answers one 401 for a wrong email and a wrong password alike.
     const user = await this.services.call(AuthenticateUser, credentials);
-    return this.tokens.issue(user.id);
+    return this.tokens.issue(user);
   }
 }

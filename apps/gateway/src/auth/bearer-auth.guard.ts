@@ -1,10 +1,10 @@
 import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessTokens } from './access-tokens';
+import { AccessTokens, type Caller } from './access-tokens';
 
 export interface AuthenticatedRequest extends FastifyRequest {
   /** Set by BearerAuthGuard: the user the access token was issued to. */
-  callerId?: string;
+  caller?: Caller;
 }
 
 const BEARER = /^Bearer +(\S+)$/i;
@@ -18,13 +18,13 @@ export class BearerAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
-    const callerId = token === undefined ? undefined : await this.tokens.userIdOf(token);
-    if (callerId === undefined) {
+    const caller = token === undefined ? undefined : await this.tokens.callerOf(token);
+    if (caller === undefined) {
       // RFC 6750: tell the client which scheme to use.
       void http.getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
       throw new UnauthorizedException(token === undefined ? 'a bearer access token is required' : 'the access token is invalid or expired');
     }
-    request.callerId = callerId;
+    request.caller = caller;
     return true;
   }
 }

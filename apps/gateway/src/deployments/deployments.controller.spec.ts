@@ -35,6 +35,23 @@ describe('deployments', () => {
       ]);
     });
 
+    it('takes a verified address from the token, without asking user-service', async () => {
+      const getUser = vi.fn(() => verified);
+      await gateway.services.answer(GetUser, getUser);
+      const owners: unknown[] = [];
+      await gateway.services.answer(CreateDeployment, (request) => {
+        owners.push(request.owner);
+        return aDeployment({ ownerId: request.owner.id });
+      });
+      const token = await gateway.tokenFor(verified.id, verified.email);
+
+      const response = await gateway.inject({ method: 'POST', url: '/deployments', headers: { authorization: `Bearer ${token}` }, payload: { name: 'summarizer', model: 'llama-3-8b' } });
+
+      expect(response.statusCode).toBe(202);
+      expect(owners).toEqual([{ id: verified.id, email: verified.email }]);
+      expect(getUser).not.toHaveBeenCalled();
+    });
+
     it('refuses with 403 while the email address is not verified, without creating anything', async () => {
       await gateway.services.answer(GetUser, ({ id }) => aUser({ id, emailVerified: false }));
       const create = vi.fn(() => aDeployment());

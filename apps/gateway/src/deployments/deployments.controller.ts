@@ -13,7 +13,8 @@ import {
 import { PubSubClient, type ResponseOf } from '@mediamagic/pubsub';
 import { z } from 'zod';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
-import { CallerId } from '../auth/caller-id.decorator';
+import type { Caller } from '../auth/access-tokens';
+import { CallerId, CurrentCaller } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
 
 const DeploymentId = z.uuid();
@@ -38,13 +39,16 @@ export class DeploymentsController {
   @ApiOperation({ summary: 'Create a deployment; it is provisioned in the background (status pending)' })
   @ApiResponse({ status: 202, standardSchema: DeploymentView })
   @ApiErrors(400, 403, 413)
-  async create(
-    @CallerId() callerId: string,
-    @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>,
-  ): Promise<ResponseOf<typeof CreateDeployment>> {
-    const owner = await this.services.call(GetUser, { id: callerId });
-    if (!owner.emailVerified) throw new ForbiddenException('verify your email address first');
-    return this.services.call(CreateDeployment, { ...deployment, owner: { id: owner.id, email: owner.email } });
+  async create(@CurrentCaller() caller: Caller, @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>): Promise<ResponseOf<typeof CreateDeployment>> {
+    return this.services.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller) });
+  }
+
+  /** The token says so when the address was verified before login; otherwise user-service knows whether it is since. */
+  private async verifiedOwner(caller: Caller): Promise<{ id: string; email: string }> {
+    if (caller.verifiedEmail) return { id: caller.id, email: caller.verifiedEmail };
+    const user = await this.services.call(GetUser, { id: caller.id });
+    if (!user.emailVerified) throw new ForbiddenException('verify your email address first');
+    return { id: user.id, email: user.email };
   }
 
   @Get()

@@ -19,7 +19,8 @@ export interface TestGateway {
   /** A second client of the same broker that plays user-, deployment- and analytics-service: `services.answer(...)`. */
   services: PubSub;
   /** An access token for `userId`, as POST /auth/login would give. */
-  tokenFor(userId: string): Promise<string>;
+  /** An access token of `userId`; with `verifiedEmail`, one issued after the address was verified. */
+  tokenFor(userId: string, verifiedEmail?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,7 +36,7 @@ export async function startTestGateway(env: Record<string, string> = { JWT_SECRE
     app,
     inject: (request) => app.getHttpAdapter().getInstance().inject(request),
     services,
-    tokenFor: async (userId) => (await app.get(AccessTokens).issue(userId)).accessToken,
+    tokenFor: async (userId, verifiedEmail) => (await app.get(AccessTokens).issue({ id: userId, email: verifiedEmail ?? 'unverified@example.com', emailVerified: !!verifiedEmail })).accessToken,
     close: async () => {
       await app.close();
       await services.close();

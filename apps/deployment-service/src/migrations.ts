@@ -34,6 +34,7 @@ export const MIGRATIONS: Migration[] = [
       create index deployment_events_unpublished on deployment_events (occurred_at) where published_at is null;
       -- On one line: migrations split statements at a semicolon that ends a line.
       create function deployment_events_notify() returns trigger language plpgsql as $$ begin perform pg_notify('${CHANNEL}', ''); return null; end $$;
-      create trigger deployment_events_notify after insert on deployment_events for each statement execute function deployment_events_notify();`,
+      -- Only for events to publish: the rollout's own bookkeeping must not wake the relays for nothing.
+      create trigger deployment_events_notify after insert on deployment_events for each row when (new.published_at is null) execute function deployment_events_notify();`,
   },
 ];

@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '@mediamagic/testing';
-import { SERVICES, type Service } from './support/platform';
+import { freePort, SERVICES, type Service } from '@mediamagic/testing';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { waitFor } from '@mediamagic/testing';
+import { Platform, waitFor } from '@mediamagic/testing';
 import { call } from './support/http';
-import { Platform } from './support/platform';
 
 const PASSWORD = 'correct horse battery';
 

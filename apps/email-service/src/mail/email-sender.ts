@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Queryable } from '@mediamagic/database';
 import { ProcessedEvents } from '@mediamagic/messaging';
 import { PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
@@ -16,6 +17,8 @@ export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTI
 /** Sends the email an event calls for, once per event however often it is delivered, and logs it. */
 @Injectable()
 export class EmailSender {
+  private readonly logger = new Logger(EmailSender.name);
+
   constructor(
     @Inject(ProcessedEvents) private readonly processed: ProcessedEvents,
     @Inject(Mailer) private readonly mailer: Mailer,
@@ -27,21 +30,52 @@ export class EmailSender {
 
   async sendOnce(message: Message, email: Email): Promise<void> {
     const messageId = `<${message.id.replace(/[^\w.-]/g, '_')}@mediamagic>`;
-    // The event's mark, the log row and the send commit together: a failed send rolls back and is
-    // retried, a redelivery after the commit sends nothing. A crash after the SMTP server accepted and
-    // before the commit sends it again, with the same Message-ID: at least once, recognisably.
-    await this.processed.once(message, async (tx) => {
-      await tx.query('insert into sent_emails (event_id, template, recipient, subject, message_id) values ($1, $2, $3, $4, $5)', [
+    const log = (tx: Queryable) =>
+      tx.query('insert into sent_emails (event_id, template, recipient, subject, message_id) values ($1, $2, $3, $4, $5)', [
         message.id,
         email.template,
         email.to,
         email.subject,
         messageId,
       ]);
-      await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-    });
+    // The event's mark, the log row and the send commit together: a failed send rolls back and is
+    // retried, a redelivery after the commit sends nothing. A crash after the SMTP server accepted and
+    // before the commit sends it again, with the same Message-ID: at least once, recognisably.
+    let sent = false;
+    try {
+      await this.processed.once(message, async (tx) => {
+        await log(tx);
+        await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+        sent = true;
+      });
+    } catch (error) {
+      if (!sent) throw error;
+      // The server has the email but the commit failed (the database went away): record it once the
+      // database is back, rather than let the redelivery send it a second time.
+      await this.recordSent(message, log, error as Error);
+    }
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event
     // makes the broker and analytics drop the repeat. Distinct from the event's own id, which analytics counts too.
     await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } });
   }
+
+  private async recordSent(message: Message, log: (tx: Queryable) => Promise<unknown>, cause: Error): Promise<void> {
+    this.logger.warn(`${message.id}: sent, but not recorded (${cause.message}); recording it as soon as the database answers`);
+    const deadline = Date.now() + RECORD_FOR_MS;
+    for (;;) {
+      try {
+        await this.processed.once(message, async (tx) => {
+          await log(tx);
+        });
+        return;
+      } catch (error) {
+        // Given up: the redelivery sends it again, with the same Message-ID.
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
 }
+
+/** How long a sent email's record is retried while the database is away, before the event is retried instead. */
+const RECORD_FOR_MS = 60_000;

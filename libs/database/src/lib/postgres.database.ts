@@ -34,6 +34,14 @@ export class PostgresDatabase extends Database {
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // pg-pool stops listening to a client it lent out: a server restart would then be an unhandled
+    // 'error' event, which ends the process. The work fails instead, and the broken client is dropped.
+    let lost: Error | undefined;
+    const onError = (error: Error) => {
+      lost = error;
+      this.logger.error(`PostgreSQL connection lost: ${error.message}`);
+    };
+    client.on('error', onError);
     try {
       await client.query('begin');
       const result = await work({
@@ -45,7 +53,8 @@ export class PostgresDatabase extends Database {
       await client.query('rollback').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(lost);
     }
   }
 

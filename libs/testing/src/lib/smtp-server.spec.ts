@@ -29,3 +29,24 @@ describe('startSmtpServer', () => {
     expect(smtp.to('nobody@example.com')).toHaveLength(0);
   });
 });
+
+describe('an SMTP server that is down for a while', () => {
+  it('refuses connections, then accepts them again on the same port, keeping the Message-ID of what it receives', async () => {
+    const smtp = await startSmtpServer();
+    const pooled = nodemailer.createTransport({ url: smtp.url, pool: true });
+    const send = (messageId: string) => pooled.sendMail({ from: 'a@example.com', to: 'c@example.com', subject: 'Hi', text: 'hi', messageId });
+    try {
+      await send('<zero@test>');
+      // Down means down: the pooled connection that is open goes too.
+      await smtp.refuseConnections();
+      await expect(send('<one@test>')).rejects.toMatchObject({ code: expect.stringMatching(/ESOCKET|ECONNECTION/) });
+      await smtp.acceptConnections();
+      await send('<one@test>');
+      await send('<one@test>');
+      expect(smtp.to('c@example.com').map((email) => email.messageId)).toEqual(['<zero@test>', '<one@test>', '<one@test>']);
+    } finally {
+      pooled.close();
+      await smtp.stop();
+    }
+  });
+});

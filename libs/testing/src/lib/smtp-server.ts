@@ -1,4 +1,5 @@
 import PostalMime, { type Email } from 'postal-mime';
+import type { Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from './free-port';
 
@@ -10,10 +11,18 @@ export type RecipientRule = (address: string, attempt: number) => { code: number
 export interface SmtpServer {
   /** `smtp://127.0.0.1:<port>`, for SMTP_URL. */
   url: string;
-  /** Every message the server accepted, parsed, in arrival order. */
+  readonly port: number;
+  /**
+   * Every message the server accepted, parsed, in arrival order; a resend is a second entry.
+   * `messageId` is the Message-ID header as sent (`<...>`), which tells a resend from a new email.
+   */
   messages: Email[];
   /** The messages addressed to `address`. */
   to(address: string): Email[];
+  /** Goes down: stops listening (connecting fails at once) and drops the open sessions, pooled ones included. */
+  refuseConnections(): Promise<void>;
+  /** Listens again on the same port. */
+  acceptConnections(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,14 +60,36 @@ export async function startSmtpServer(refuse: RecipientRule = () => undefined): 
       });
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+  // A client that vanishes mid-session (a killed service resets its socket) is no failure of the server;
+  // unheard, the 'error' event would crash the test process.
+  server.on('error', () => undefined);
+  const sockets = new Set<Socket>();
+  server.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
   });
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen();
   return {
     url: `smtp://127.0.0.1:${port}`,
+    port,
     messages,
     to: (address) => messages.filter((email) => email.to?.some((to) => to.address === address)),
+    // Not SMTPServer.close(), which lets open sessions finish for up to 30 s: down means down.
+    refuseConnections: async () => {
+      if (server.server.listening) server.server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+    acceptConnections: async () => {
+      if (!server.server.listening) await listen();
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './free-port';
+import { startNatsServer, type NatsServer } from './nats-server';
+import type { PostgresServer } from './postgres-server';
+import { startSmtpServer, type SmtpServer } from './smtp-server';
+import { waitFor } from './wait-for';
+
+export const SERVICES = ['user-service', 'deployment-service', 'email-service', 'analytics-service', 'gateway'] as const;
+export type Service = (typeof SERVICES)[number];
+
+export interface PlatformOptions {
+  /** Names the log folder, `tmp/<suite>-logs/<instance>.log` (emptied at start). Default `e2e`. */
+  suite?: string;
+  /** deployment-service's simulated provisioning time. Default 1 000 ms. */
+  provisioningDelayMs?: number;
+  /**
+   * Where the services keep their data. A PostgresServer (the test's own): the harness creates each service's
+   * database afresh on it. A URL (`postgres://user@host:port`): the databases must exist, as
+   * `scripts/create-databases.mjs` makes them. Default: the E2E_POSTGRES URL, else each service's embedded database.
+   */
+  postgres?: PostgresServer | string;
+  /** Extra environment per service, for every instance and every start. */
+  env?: Partial<Record<Service, Record<string, string>>>;
+  /** Several processes of a service (default 1), named `email-service`, `email-service#2`, ...; needs PostgreSQL. */
+  instances?: Partial<Record<Service, number>>;
+}
+
+/** How a process ended: an exit code, or the signal that ended it. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Environment for one start; `undefined` removes a variable the service would otherwise get. */
+export type EnvOverrides = Record<string, string | undefined>;
+
+interface Instance {
+  readonly service: Service;
+  readonly number: number;
+  readonly name: string;
+  /** The gateway's PORT, or HEALTH_PORT of the others: kept across restarts. */
+  readonly port: number;
+  process?: ChildProcess;
+  exit?: Promise<ExitStatus>;
+}
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+
+/**
+ * The whole platform as a user runs it: the five built apps (`dist/apps/<app>/main.js`) as separate
+ * processes, a real nats-server with JetStream, a real SMTP server, and a database per service.
+ * Tests and benchmarks drive it from outside: `baseUrl` (the gateway), `smtp` (the inbox), `nats`
+ * (stop/start the broker), and per process `kill`, `startService`, `pid`, `healthUrl`; `stop()` ends it all.
+ */
+export class Platform {
+  private readonly instances = new Map<string, Instance>();
+
+  private constructor(
+    readonly nats: NatsServer,
+    readonly smtp: SmtpServer,
+    /** The gateway (its first instance): `http://127.0.0.1:<port>`. */
+    readonly baseUrl: string,
+    /** Where each instance's output goes, `<instance>.log`: the place to look when a test fails. */
+    readonly logDir: string,
+    private readonly env: Record<Service, NodeJS.ProcessEnv>,
+    private readonly databaseUrls: Partial<Record<Service, string>>,
+    private readonly dataDir: string,
+  ) {}
+
+  static async start(options: PlatformOptions = {}): Promise<Platform> {
+    const postgres = options.postgres ?? process.env['E2E_POSTGRES'];
+    const counts = Object.fromEntries(SERVICES.map((service) => [service, options.instances?.[service] ?? 1])) as Record<Service, number>;
+    const shared = SERVICES.filter((service) => counts[service] > 1 && service !== 'gateway');
+    if (shared.length > 0 && !postgres) throw new Error(`several instances of ${shared.join(', ')} share one database: pass options.postgres`);
+
+    const databaseUrls: Partial<Record<Service, string>> = {};
+    if (postgres) {
+      const base = (typeof postgres === 'string' ? postgres : postgres.url).replace(/\/$/, '');
+      for (const service of SERVICES.filter((s) => s !== 'gateway')) databaseUrls[service] = `${base}/${databaseName(service)}`;
+      if (typeof postgres !== 'string') await Promise.all(Object.keys(databaseUrls).map((service) => postgres.createDatabase(databaseName(service as Service))));
+    }
+
+    const [nats, smtp] = await Promise.all([startNatsServer(), startSmtpServer()]);
+    const instances: Instance[] = [];
+    for (const service of SERVICES) {
+      for (let number = 1; number <= counts[service]; number++) {
+        let port: number;
+        do port = await freePort();
+        while (instances.some((other) => other.port === port));
+        instances.push({ service, number, name: instanceName(service, number), port });
+      }
+    }
+    const baseUrl = `http://127.0.0.1:${instances.find((it) => it.service === 'gateway')!.port}`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'mm-platform-'));
+    const logDir = join(ROOT, `tmp/${options.suite ?? 'e2e'}-logs`);
+    rmSync(logDir, { recursive: true, force: true });
+    mkdirSync(logDir, { recursive: true });
+
+    const common = { PATH: process.env['PATH'], NATS_ADDR: nats.url, DATA_DIR: dataDir, NO_COLOR: '1' };
+    const database = (service: Service) => (databaseUrls[service] ? { DATABASE_URL: databaseUrls[service] } : {});
+    const env: Record<Service, NodeJS.ProcessEnv> = {
+      gateway: { ...common, JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters-long' },
+      'user-service': { ...common, ...database('user-service'), PUBLIC_URL: baseUrl },
+      'deployment-service': { ...common, ...database('deployment-service'), PROVISIONING_DELAY_MS: String(options.provisioningDelayMs ?? 1_000) },
+      'email-service': { ...common, ...database('email-service'), SMTP_URL: smtp.url, MAIL_FROM: 'Media Magic <no-reply@mediamagic.test>' },
+      'analytics-service': { ...common, ...database('analytics-service') },
+    };
+    for (const service of SERVICES) Object.assign(env[service], options.env?.[service]);
+
+    const platform = new Platform(nats, smtp, baseUrl, logDir, env, databaseUrls, dataDir);
+    for (const it of instances) platform.instances.set(it.name, it);
+    try {
+      await Promise.all(instances.map((it) => platform.launch(it)));
+      await waitFor(async () => (await fetch(`${baseUrl}/health/ready`)).ok, { timeoutMs: 20_000, message: 'the gateway to be ready' });
+    } catch (error) {
+      await platform.stop();
+      throw new Error(`the platform did not start (logs in ${logDir}): ${(error as Error).message}`, { cause: error });
+    }
+    return platform;
+  }
+
+  /**
+   * Starts an instance again (after kill) and resolves once it logged that it is ready; fails with its
+   * output if it exits first. `env` applies to this start only.
+   */
+  async startService(service: Service, instance = 1, env: EnvOverrides = {}): Promise<void> {
+    const it = this.instance(service, instance);
+    if (alive(it)) throw new Error(`${it.name} is already running`);
+    await this.launch(it, env);
+  }
+
+  /** Sends `signal` (SIGKILL: a crash, nothing gets finished) and resolves once the process is gone. */
+  async kill(service: Service, signal: NodeJS.Signals = 'SIGKILL', instance = 1): Promise<ExitStatus> {
+    const it = this.instance(service, instance);
+    if (alive(it)) it.process!.kill(signal);
+    return this.exited(service, instance);
+  }
+
+  /** Resolves when the instance's current process has ended (at once if it is not running), e.g. after a fault hook. */
+  exited(service: Service, instance = 1): Promise<ExitStatus> {
+    return this.instance(service, instance).exit ?? Promise.resolve({ code: null, signal: null });
+  }
+
+  isRunning(service: Service, instance = 1): boolean {
+    return alive(this.instance(service, instance));
+  }
+
+  /** The process id of a running instance (e.g. to read its memory from /proc/<pid>/status). */
+  pid(service: Service, instance = 1): number | undefined {
+    return this.isRunning(service, instance) ? this.instance(service, instance).process?.pid : undefined;
+  }
+
+  /** Every running instance's pid, by instance name. */
+  pids(): Record<string, number> {
+    return Object.fromEntries([...this.instances.values()].filter(alive).map((it) => [it.name, it.process!.pid!]));
+  }
+
+  /** Where an instance answers `/health` and `/health/ready` (the gateway's PORT, the others' HEALTH_PORT). */
+  healthUrl(service: Service, instance = 1): string {
+    return `http://127.0.0.1:${this.instance(service, instance).port}`;
+  }
+
+  /** The instance's log: every start appends to it. */
+  logFile(service: Service, instance = 1): string {
+    return join(this.logDir, `${this.instance(service, instance).name}.log`);
+  }
+
+  /** The service's PostgreSQL database, when the platform runs on PostgreSQL. */
+  databaseUrl(service: Service): string | undefined {
+    return this.databaseUrls[service];
+  }
+
+  /** SIGTERM to every instance, then the broker and SMTP server go; returns each instance's exit code (null: killed). */
+  async stop(): Promise<Record<string, number | null>> {
+    const codes: Record<string, number | null> = {};
+    await Promise.all(
+      [...this.instances.values()].map(async (it) => {
+        if (!it.process) return;
+        if (alive(it)) {
+          const timer = setTimeout(() => it.process?.kill('SIGKILL'), 15_000);
+          await this.kill(it.service, 'SIGTERM', it.number);
+          clearTimeout(timer);
+        }
+        codes[it.name] = it.process.exitCode;
+      }),
+    );
+    await Promise.all([this.nats.dispose(), this.smtp.stop()]);
+    rmSync(this.dataDir, { recursive: true, force: true });
+    return codes;
+  }
+
+  private instance(service: Service, number: number): Instance {
+    const it = this.instances.get(instanceName(service, number));
+    if (!it) throw new Error(`no instance ${number} of ${service}`);
+    return it;
+  }
+
+  private async launch(it: Instance, overrides: EnvOverrides = {}): Promise<void> {
+    const port = it.service === 'gateway' ? { PORT: String(it.port) } : { HEALTH_PORT: String(it.port) };
+    const env = { ...this.env[it.service], ...port, ...overrides };
+    const child = spawn(process.execPath, [join(ROOT, `dist/apps/${it.service}/main.js`)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    it.process = child;
+    it.exit = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+    const log = createWriteStream(join(this.logDir, `${it.name}.log`), { flags: 'a' });
+    // 'close', not 'exit': output may still be on its way when the process has exited.
+    child.once('close', () => log.end());
+    let output = '';
+    const ready = new Promise<void>((resolveReady, reject) => {
+      const onData = (chunk: Buffer) => {
+        if (!output.includes('ready in')) output += chunk.toString();
+        log.write(chunk);
+        if (output.includes('ready in')) resolveReady();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`${it.name} exited with ${code} before it was ready:\n${output.slice(-3_000)}`)));
+    });
+    // Generous: a first start on a fresh machine also creates the embedded database cluster.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** The database of a service on a shared PostgreSQL server (see scripts/create-databases.mjs). */
+export function databaseName(service: Service): string {
+  return `mediamagic_${service.replace('-service', '')}`;
+}
+
+/** `email-service` for the first instance, `email-service#2` for the second, ... */
+export function instanceName(service: Service, instance = 1): string {
+  return instance === 1 ? service : `${service}#${instance}`;
+}
+
+function alive(it: Instance): boolean {
+  return !!it.process && it.process.exitCode === null && it.process.signalCode === null;
+}

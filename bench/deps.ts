@@ -1,7 +1,7 @@
 /**
- * What the bench uses from the workspace. Imported by relative path so that `tsx bench/pubsub.bench.ts`
- * runs without tsconfig path aliases, and without pulling in the package's NestJS module (decorators).
- * These are the same functions `@mediamagic/pubsub` and `@mediamagic/testing` export.
+ * What part 1's scenarios use from the workspace, by relative path: they need neither the path aliases nor the
+ * package's NestJS module. The same functions `@mediamagic/pubsub` and `@mediamagic/testing` export; the other
+ * parts import those packages (npm run bench runs tsx with bench/tsconfig.run.json, which resolves the aliases).
  */
 export { createPubSub } from '../libs/pubsub/src/lib/create-pubsub';
 export { defineEvent } from '../libs/pubsub/src/lib/event-definition';

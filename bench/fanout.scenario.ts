@@ -13,20 +13,20 @@ export const MESSAGE_SIZE = 256;
 /** Publishes between two turns of the event loop, so the sockets are read while publishing. */
 const BATCH = 1_000;
 
-type Publish = (data: Uint8Array) => void | Promise<unknown>;
+export type Publish = (data: Uint8Array) => void | Promise<unknown>;
 
-interface Groups {
+export interface Groups {
   delivered: { a: number; b: number };
   ready: { a: boolean; b: boolean };
   lastAt: number;
 }
 
-function groups(): Groups {
+export function groups(): Groups {
   return { delivered: { a: 0, b: 0 }, ready: { a: false, b: false }, lastAt: 0 };
 }
 
 /** What every handler does: a short probe marks the group subscribed, a full message is counted. */
-function receive(state: Groups, group: 'a' | 'b', data: Uint8Array): void {
+export function receive(state: Groups, group: 'a' | 'b', data: { length: number }): void {
   if (data.length !== MESSAGE_SIZE) {
     state.ready[group] = true;
     return;
@@ -35,7 +35,7 @@ function receive(state: Groups, group: 'a' | 'b', data: Uint8Array): void {
   state.lastAt = now();
 }
 
-async function measure(n: number, publish: Publish, state: Groups): Promise<Figure> {
+export async function measure(n: number, publish: Publish, state: Groups): Promise<Figure> {
   const stopProbing = probeUntilReady(state, publish);
   // Both subscriptions are live at the server once a probe reached each group.
   const subscribed = await waitUntil(

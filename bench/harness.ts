@@ -96,29 +96,6 @@ export function summarize(rows: Row[]): SummaryRow[] {
 
 export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-const COLUMNS = ['case', 'library', 'raw', 'ratio', 'target', 'met'] as const;
-
-function cells(row: SummaryRow): string[] {
-  const target = row.target === undefined ? '-' : `>= ${row.target.toFixed(2)}x`;
-  const met = row.met === undefined ? '-' : row.met ? 'yes' : 'NO';
-  return [row.case, fmt(row.library), fmt(row.raw), `${row.ratio.toFixed(2)}x`, target, met];
-}
-
-export function textTable(rows: SummaryRow[]): string {
-  const body = rows.map(cells);
-  const widths = COLUMNS.map((column, i) => Math.max(column.length, ...body.map((r) => r[i].length)));
-  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
-}
-
-export function markdownTable(rows: SummaryRow[]): string {
-  return [
-    `| ${COLUMNS.join(' | ')} |`,
-    `|${COLUMNS.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...rows.map((row) => `| ${cells(row).join(' | ')} |`),
-  ].join('\n');
-}
-
 export async function writeText(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, text);

@@ -1,0 +1,172 @@
+/**
+ * Part 4: fan-out latency. POST /deployments at a steady rate (open loop: a request is due every 1/rate s whether
+ * or not the earlier ones were answered); for each deployment:
+ *   t0        = the 202 answer arrives at the bench;
+ *   email     = the test SMTP server (in the bench process) has received and parsed the "is being provisioned"
+ *               email, Message-ID `<deploymentId_1@mediamagic>`;
+ *   analytics = analytics-service acks the deployment.created message: a plain nats.js subscription on
+ *               `$JS.ACK.>` sees the ack on DEPLOYMENT of a consumer named analytics-service*, whose stream sequence is
+ *               mapped to the deployment after the run (stored message, header ce-id = `<deploymentId>:1`).
+ * Fan-out latency = max(email, analytics) - t0; both legs are reported too.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type { Email, Platform } from '@mediamagic/testing';
+import { FANOUT_RATE, FANOUT_SECONDS, FANOUT_WAIT_SECONDS } from './config';
+import { fmt, sleep, waitUntil, windowed } from './harness';
+import { log, type PartOutcome } from './part';
+import { limitResult, percentile, ratioResult, type Result } from './report';
+
+/** Wall-clock milliseconds with sub-millisecond resolution: every timestamp is taken in this process. */
+const clock = (): number => performance.timeOrigin + performance.now();
+
+const P99_LIMIT_MS = 50;
+
+export async function fanoutLatencyPart(platform: Platform, token: string): Promise<PartOutcome> {
+  const emailAt = stampArrivals(platform.smtp.messages);
+  const acks = await watchAnalyticsAcks(platform.nats.url);
+  const sent = new Map<string, number>();
+  const postLatencies: number[] = [];
+  let failed = 0;
+
+  const create = async (i: number) => {
+    const began = clock();
+    try {
+      const answer = await fetch(`${platform.baseUrl}/deployments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `fanout-${i}`, model: 'llama-3' }),
+      });
+      const at = clock();
+      const body = (await answer.json()) as { id?: string };
+      if (answer.status !== 202 || !body.id) throw new Error(`status ${answer.status}`);
+      sent.set(body.id, at);
+      postLatencies.push(at - began);
+    } catch {
+      failed++;
+    }
+  };
+
+  const total = FANOUT_RATE * FANOUT_SECONDS;
+  log(`4 ${total} deployments at ${FANOUT_RATE}/s for ${FANOUT_SECONDS} s`);
+  const began = clock();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < total; i++) {
+    // Open loop: wait for the i-th request's due time, not for earlier answers.
+    const due = began + (i * 1000) / FANOUT_RATE;
+    const wait = due - clock();
+    if (wait > 1) await sleep(wait);
+    const request = create(i).finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+  const offered = rate(total, clock() - began);
+  log(`4 all answered (${failed} failed); waiting for email and analytics`);
+
+  const handled = () => [...sent.keys()].filter((id) => emailAt.has(`<${id}_1@mediamagic>`)).length + acks.count();
+  const complete = await waitUntil(() => handled() >= 2 * sent.size, handled, { stallMs: 15_000, timeoutMs: FANOUT_WAIT_SECONDS * 1000, pollMs: 100 });
+  const finishedAt = clock();
+  const analyticsAt = await acks.byDeployment();
+  acks.stop();
+
+  // A deployment not handled when the bench stopped waiting counts with the time it had waited: a lower bound.
+  const email: number[] = [];
+  const analytics: number[] = [];
+  const fanout: number[] = [];
+  let missing = 0;
+  for (const [id, t0] of sent) {
+    const mail = emailAt.get(`<${id}_1@mediamagic>`) ?? Number.NaN;
+    const ack = analyticsAt.get(id) ?? Number.NaN;
+    email.push((Number.isNaN(mail) ? finishedAt : mail) - t0);
+    analytics.push((Number.isNaN(ack) ? finishedAt : ack) - t0);
+    fanout.push(Math.max(Number.isNaN(mail) ? finishedAt : mail, Number.isNaN(ack) ? finishedAt : ack) - t0);
+    if (Number.isNaN(mail) || Number.isNaN(ack)) missing++;
+  }
+  const drainSeconds = (Math.max(began, ...emailAt.values(), ...analyticsAt.values()) - began) / 1000;
+  log(
+    `4 fan-out p50 ${fmt(percentile(fanout, 50))} ms, p99 ${fmt(percentile(fanout, 99))} ms; email p99 ${fmt(percentile(email, 99))} ms, ` +
+      `analytics p99 ${fmt(percentile(analytics, 99))} ms; ${missing} incomplete${complete ? '' : ' (gave up waiting)'}, done after ${Math.round((finishedAt - began) / 1000)} s`,
+  );
+
+  const partial = missing
+    ? `${missing} of ${sent.size} deployments were not handled by both when the bench stopped waiting, ${Math.round((finishedAt - began) / 1000)} s after the first POST; they count with that wait (a lower bound)`
+    : undefined;
+  const results: Result[] = [
+    ratioResult(4, 'deployments created (POST 202/s)', '/s', offered, { label: 'target rate', value: FANOUT_RATE }, undefined, failed ? `${failed} POSTs failed` : undefined),
+    limitResult(4, 'POST /deployments p99 latency under that load', 'ms', percentile(postLatencies, 99)),
+    limitResult(4, 'fan-out latency p50 (202 -> email and analytics)', 'ms', percentile(fanout, 50)),
+    limitResult(4, `fan-out latency p99 at ${FANOUT_RATE} deployments/s`, 'ms', percentile(fanout, 99), P99_LIMIT_MS, partial),
+    limitResult(4, 'email leg p50 (202 -> SMTP server has the email)', 'ms', percentile(email, 50)),
+    limitResult(4, 'email leg p99', 'ms', percentile(email, 99)),
+    limitResult(4, 'analytics leg p50 (202 -> analytics acks)', 'ms', percentile(analytics, 50)),
+    limitResult(4, 'analytics leg p99', 'ms', percentile(analytics, 99)),
+    limitResult(4, 'time until the last email/ack, from the first POST', 's', drainSeconds, undefined, `the load itself lasted ${FANOUT_SECONDS} s`),
+  ];
+  const method =
+    `${total} POST /deployments (one verified user, Bearer) at ${FANOUT_RATE}/s for ${FANOUT_SECONDS} s, open loop, fetch with ` +
+    `keep-alive from the bench process. t0 = the 202 answer arrives; email = the test SMTP server in the bench process has received ` +
+    `and parsed the "is being provisioned" email (Message-ID <deploymentId_1@mediamagic>); analytics = a plain nats.js subscription on ` +
+    `$JS.ACK.> sees analytics-service's ack of the deployment.created message (stream sequence mapped to the deployment via ` +
+    `the stored message's ce-id after the run). Fan-out = max(email, analytics) - t0, nearest-rank percentiles over every deployment; ` +
+    `after the last answer the bench waits at most ${FANOUT_WAIT_SECONDS} s (or until 15 s pass without progress), and a deployment not handled by then counts ` +
+    `with the time waited, so a partial run's percentiles are lower bounds. PROVISIONING_DELAY_MS is one hour, so no rollout completes (no "running" email) during the bench. All clocks are ` +
+    `the bench process's. The platform runs on its own PostgreSQL (test cluster, fsync off), one nats-server, all on this machine.`;
+  return { results, method };
+}
+
+function rate(count: number, ms: number): number {
+  return ms > 0 ? (count * 1000) / ms : 0;
+}
+
+/** When each email arrived, by Message-ID: the SMTP server pushes a message once it has parsed it. */
+function stampArrivals(messages: Email[]): Map<string, number> {
+  const at = new Map<string, number>();
+  const push = messages.push.bind(messages);
+  messages.push = (...items: Email[]) => {
+    const now = clock();
+    for (const item of items) if (item.messageId && !at.has(item.messageId)) at.set(item.messageId, now);
+    return push(...items);
+  };
+  return at;
+}
+
+/** Acks of analytics-service's consumers on the DEPLOYMENT stream, by stream sequence; mapped to deployments afterwards. */
+async function watchAnalyticsAcks(url: string) {
+  const nc = await connect({ servers: url, name: 'bench-ack-watch' });
+  const bySeq = new Map<number, number>();
+  const decoder = new TextDecoder();
+  // v1 subjects: $JS.ACK.<stream>.<consumer>.<delivered>.<streamSeq>.<consumerSeq>.<timestamp>.<pending>;
+  // v2 (nats-server 2.10+) put <domain>.<account hash> before the stream and a token after: read both.
+  nc.subscribe('$JS.ACK.>', {
+    callback: (error, message) => {
+      if (error) return;
+      const at = clock();
+      const tokens = message.subject.split('.');
+      const offset = tokens.length >= 11 ? 2 : 0;
+      const [stream, consumer, , streamSeq] = tokens.slice(2 + offset, 6 + offset);
+      const body = decoder.decode(message.data);
+      if (stream !== 'DEPLOYMENT' || !consumer?.startsWith('analytics-service') || (body !== '' && !body.startsWith('+ACK'))) return;
+      const seq = Number(streamSeq);
+      if (!bySeq.has(seq)) bySeq.set(seq, at);
+    },
+  });
+  await nc.flush();
+  return {
+    count: () => bySeq.size,
+    stop: () => void nc.drain(),
+    /** Reads each acked message's ce-id (`<deploymentId>:<version>`) and keeps the version-1 (created) ones. */
+    byDeployment: async (): Promise<Map<string, number>> => {
+      const jsm = await jetstreamManager(nc);
+      const result = new Map<string, number>();
+      const acked = [...bySeq];
+      await windowed(acked.length, 32, async (i) => {
+        const [seq, at] = acked[i];
+        const stored = await jsm.streams.getMessage('DEPLOYMENT', { seq }).catch(() => null);
+        const ceId = stored?.header.get('ce-id') ?? '';
+        const [id, version] = ceId.split(':');
+        if (version === '1') result.set(id, at);
+      });
+      return result;
+    },
+  };
+}

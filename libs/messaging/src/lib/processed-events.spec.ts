@@ -73,3 +73,28 @@ withTestDatabases('the processed-event store', (database) => {
     }
   });
 });
+
+withTestDatabases('the processed-event store in one statement', (database) => {
+  it('runs the statement for a new event only, also when duplicates arrive at once', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [DatabaseModule.forRoot({ ...database(), migrations: MIGRATIONS, logger: quiet })],
+      providers: [ProcessedEvents],
+    }).compile();
+    const app = await moduleRef.init();
+    const processed = app.get(ProcessedEvents);
+    const credit = (id: string) =>
+      processed.onceInOneStatement<{ cents: number }>(
+        { id, group: 'ledger-statement' },
+        `insert into balances (account, cents) select $1, $2 from fresh
+         on conflict (account) do update set cents = balances.cents + excluded.cents returning cents`,
+        ['bob', 100],
+      );
+    try {
+      const runs = await Promise.all([credit('p-1'), credit('p-1'), credit('p-2'), credit('p-1')]);
+      expect(runs.filter((rows) => rows.length > 0)).toHaveLength(2);
+      expect(await app.get(Database).query("select cents from balances where account = 'bob'")).toEqual([{ cents: 200 }]);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -42,4 +42,22 @@ export class ProcessedEvents {
       return true;
     });
   }
+
+  /**
+   * The same for an effect that is one statement, in one round trip instead of four (begin, mark,
+   * effect, commit): a statement runs atomically on its own. `statement` reads from `fresh`, a table
+   * of one row when the event is new and of none when it is not; its parameters are `$1`... as usual.
+   * Returns its rows: none when the event was processed before (given a `returning` clause).
+   */
+  async onceInOneStatement<Row>(message: Pick<Message, 'id' | 'group'>, statement: string, params: readonly unknown[]): Promise<Row[]> {
+    if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
+    const [group, id, by] = [params.length + 1, params.length + 2, params.length + 3];
+    return this.db.query<Row>(
+      `with fresh as (
+         insert into processed_events (consumer_group, event_id, processed_by) values ($${group}, $${id}, $${by})
+         on conflict do nothing returning 1)
+       ${statement}`,
+      [...params, message.group, message.id, this.instance],
+    );
+  }
 }

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
   if (command !== 'list' && command !== 'replay') throw new UsageError(USAGE);
   const data = values.data === undefined ? undefined : jsonBody(values.data);
   if (command === 'replay' && !values.all && !/^\d+$/.test(id ?? '')) throw new UsageError(`replay needs a dead letter id (a number) or --all\n${USAGE}`);
+  if (values.all && data) throw new UsageError('--data fixes one event: give its id, not --all');
 
   const env = process.env;
   const dlq = await DeadLetterQueue.connect({ servers: env['NATS_ADDR'] || undefined, user: env['NATS_USER'] || undefined, pass: env['NATS_PASSWORD'] || undefined, logger: quiet });

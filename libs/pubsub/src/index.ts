@@ -9,6 +9,7 @@ export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError }
 export { correlation, duplicator, timeout, applyMiddlewares, type Middleware } from './lib/middleware';
 export { DEFAULT_RETRY, type RetryPolicy } from './lib/retry';
 export { subjectMatches } from './lib/subject';
+export { Limiter } from './lib/limiter';
 export { TrackingEventSchema, TRACKING_PREFIX, type TrackingEvent, type TrackingEventInput } from './lib/tracking-event';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export type { Transport, Subscription, ConsumerSpec, Processor, Outcome, Delivered, Responder } from './lib/transport';

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
 import type { OutboxEntry, OutboxSource } from '@mediamagic/messaging';
@@ -28,6 +28,7 @@ interface UnpublishedRow extends EventRow {
 @Injectable()
 export class DeploymentEventOutbox implements OutboxSource {
   readonly channel = CHANNEL;
+  private readonly logger = new Logger(DeploymentEventOutbox.name);
 
   constructor(
     @Inject(Database) private readonly db: Database,
@@ -36,9 +37,16 @@ export class DeploymentEventOutbox implements OutboxSource {
 
   async claim(limit: number, leaseSeconds: number): Promise<OutboxEntry[]> {
     const rows = await this.db.query<UnpublishedRow>(
+      // A deployment's events go out in version order, whichever instance claims them: a version waits
+      // until every earlier one of its deployment is published.
       `with next as (
-         select deployment_id, version from deployment_events
+         select deployment_id, version from deployment_events e
          where published_at is null and (locked_until is null or locked_until < now())
+           and type <> 'deployment.provisioning-started'
+           and not exists (
+             select 1 from deployment_events earlier
+             where earlier.deployment_id = e.deployment_id and earlier.version < e.version
+               and earlier.published_at is null and earlier.type <> 'deployment.provisioning-started')
          order by occurred_at, deployment_id, version limit $1
          for update skip locked)
        update deployment_events e set locked_until = now() + make_interval(secs => $2)
@@ -47,9 +55,18 @@ export class DeploymentEventOutbox implements OutboxSource {
          (select c.data from deployment_events c where c.deployment_id = e.deployment_id and c.version = 1) as created`,
       [limit, leaseSeconds],
     );
-    return rows
-      .sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || a.version - b.version)
-      .map((row) => ({ key: `${row.deployment_id}:${row.version}`, envelope: this.envelopeOf(row) }));
+    const entries: OutboxEntry[] = [];
+    for (const row of rows.sort((a, b) => a.occurred_at.getTime() - b.occurred_at.getTime() || a.version - b.version)) {
+      const key = `${row.deployment_id}:${row.version}`;
+      try {
+        entries.push({ key, envelope: this.envelopeOf(row) });
+      } catch (error) {
+        // One event that no longer fits its contract must not hold up every other: it stays claimed,
+        // comes back when its lease ends, and says why each time.
+        this.logger.error(`deployment event ${key} cannot be published: ${(error as Error).message}`);
+      }
+    }
+    return entries;
   }
 
   async published(keys: readonly string[]): Promise<void> {

@@ -1,23 +1,23 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queryable } from '@mediamagic/database';
 import { ProcessedEvents } from '@mediamagic/messaging';
-import { PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
+import { Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
 
 /** About ten attempts over two and a half minutes: an SMTP server away for a few seconds (a restart) is ridden out. */
 export const MAIL_RETRY: RetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 30_000 };
 
-/**
- * How every email handler subscribes: retried for minutes, and several at once per subscription (each
- * holds a database connection while it sends: keep it under the pool's 10).
- */
+/** How every email handler subscribes: retried for minutes, and several at once (see EmailSender's limit). */
 export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTIONS };
 
 /** Sends the email an event calls for, once per event however often it is delivered, and logs it. */
 @Injectable()
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
+  // Each send holds a database connection until the server accepted the email: all handlers together
+  // send at most this many at once, under the pool's 10, leaving room for the readiness check.
+  private readonly sending = new Limiter(SMTP_CONNECTIONS);
 
   constructor(
     @Inject(ProcessedEvents) private readonly processed: ProcessedEvents,
@@ -43,11 +43,13 @@ export class EmailSender {
     // before the commit sends it again, with the same Message-ID: at least once, recognisably.
     let sent = false;
     try {
-      await this.processed.once(message, async (tx) => {
-        await log(tx);
-        await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-        sent = true;
-      });
+      await this.sending.run(() =>
+        this.processed.once(message, async (tx) => {
+          await log(tx);
+          await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+          sent = true;
+        }),
+      );
     } catch (error) {
       if (!sent) throw error;
       // The server has the email but the commit failed (the database went away): record it once the

@@ -67,17 +67,27 @@ export class PostgresDatabase extends Database {
       const next = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
       next.on('notification', () => onNotify());
       next.on('error', (error) => this.logger.error(`PostgreSQL LISTEN ${channel} connection lost: ${error.message}`));
+      // Only the established connection reconnects when it ends; a failed attempt is retried by its caller.
       next.on('end', () => {
         if (stopped || client !== next) return;
         client = undefined;
         reconnect(250);
       });
-      await next.connect();
-      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
-      client = next;
+      try {
+        await next.connect();
+        await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      } catch (error) {
+        await next.end().catch(() => undefined);
+        throw error;
+      }
+      if (stopped) await next.end().catch(() => undefined);
+      else client = next;
     };
     const reconnect = (delayMs: number) => {
+      if (stopped || retry) return;
       retry = setTimeout(() => {
+        retry = undefined;
+        if (stopped) return;
         connect().then(onNotify, () => reconnect(Math.min(delayMs * 2, 5_000)));
       }, delayMs);
     };

@@ -6,7 +6,10 @@ import { OUTBOX_SOURCE, type OutboxEntry, type OutboxSource } from './outbox-sou
 export interface OutboxRelayOptions {
   /** Entries claimed and published at once (default 100). */
   batchSize?: number;
-  /** How long a claim keeps other relays off an entry (default 30 s); a crashed relay's entries wait this long. */
+  /**
+   * How long a claim keeps other relays off an entry (default 60 s: longer than a publish retries while
+   * the broker is away, 30 s); a crashed relay's entries wait this long.
+   */
   leaseSeconds?: number;
   /**
    * A safety net under the NOTIFY wake-up (default 1 s): catches a notification lost while the listening
@@ -46,7 +49,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
     @Inject(OUTBOX_RELAY_OPTIONS) options: OutboxRelayOptions,
   ) {
     this.batchSize = options.batchSize ?? 100;
-    this.leaseSeconds = options.leaseSeconds ?? 30;
+    this.leaseSeconds = options.leaseSeconds ?? 60;
     this.pollMs = options.pollMs ?? 1_000;
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
   }
@@ -74,19 +77,18 @@ export class OutboxRelay implements OnApplicationBootstrap {
     });
   }
 
-  /** Resolves when what was in the outbox when called has been published (tests, and the stop). */
-  async flush(): Promise<void> {
-    await this.running;
-    await this.relay();
-  }
-
+  /** Wakes no more, then publishes what it can claim, for at most flushTimeoutMs; the rest goes at the next start. */
   private async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.unlisten?.();
+    const lastRun = async () => {
+      await this.unlisten?.();
+      await this.running;
+      await this.relay();
+    };
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.flushTimeoutMs)));
-    const outcome = await Promise.race([this.flush(), timedOut]).finally(() => clearTimeout(timer));
+    const outcome = await Promise.race([lastRun(), timedOut]).finally(() => clearTimeout(timer));
     if (outcome === 'timeout') this.logger.warn(`outbox not empty after ${this.flushTimeoutMs} ms: the rest is published at the next start`);
   }
 
@@ -95,8 +97,8 @@ export class OutboxRelay implements OnApplicationBootstrap {
       for (;;) {
         const batch = await this.source.claim(this.batchSize, this.leaseSeconds);
         if (batch.length === 0) break;
-        const complete = await this.publish(batch);
-        if (!complete || batch.length < this.batchSize) break;
+        if (!(await this.publish(batch))) return;
+        if (batch.length < this.batchSize) break;
       }
       if (this.failing) this.logger.log('outbox relay publishing again');
       this.failing = false;
@@ -107,15 +109,21 @@ export class OutboxRelay implements OnApplicationBootstrap {
     }
   }
 
-  /** Publishes in order (nats.js pipelines them on one connection); false when some could not be. */
+  /**
+   * Publishes in order (nats.js pipelines them on one connection); false when some could not be. Only
+   * the run before the first failure counts as published: the rest goes again, after it, in order
+   * (a repeat of one that did arrive is dropped by JetStream by its id).
+   */
   private async publish(batch: OutboxEntry[]): Promise<boolean> {
     const results = await Promise.allSettled(batch.map((entry) => this.pubsub.forward(entry.envelope, 'at-least-once')));
-    const published = batch.filter((_, i) => results[i]!.status === 'fulfilled').map((entry) => entry.key);
-    const failed = batch.filter((_, i) => results[i]!.status === 'rejected').map((entry) => entry.key);
+    const firstFailure = results.findIndex((result) => result.status === 'rejected');
+    const inOrder = firstFailure === -1 ? batch.length : firstFailure;
+    const published = batch.slice(0, inOrder).map((entry) => entry.key);
+    const failed = batch.slice(inOrder).map((entry) => entry.key);
     if (published.length > 0) await this.source.published(published);
     if (failed.length === 0) return true;
     await this.source.release(failed);
-    const reason = (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason as Error;
+    const reason = (results[firstFailure] as PromiseRejectedResult).reason as Error;
     if (!this.failing) this.logger.error(`outbox relay: ${failed.length} event(s) not published, retrying: ${reason.message}`);
     this.failing = true;
     return false;

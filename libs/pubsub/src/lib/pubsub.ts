@@ -42,7 +42,7 @@ export interface PublishOptions {
   id?: string;
   /** The CloudEvents type; the subject when absent. */
   type?: string;
-  /** When it happened (`ce-time`); now when absent. An outbox passes the time of the commit. */
+  /** When it happened (`ce-time`); now when absent. An event store passes the time the event was stored. */
   time?: Date;
   contentType?: string;
   correlationId?: string;

@@ -2,7 +2,6 @@ import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-i
 import { CE } from '../cloudevents';
 import { DL, readDeadLetter, type DeadLetter } from '../dead-letter';
 import type { Envelope, Headers } from '../message';
-import { LIBRARY_STREAMS } from '../create-pubsub';
 import { fromNatsHeaders } from './headers';
 import { NatsTransport, type NatsTransportOptions } from './nats.transport';
 
@@ -28,15 +27,21 @@ export class DeadLetterQueue {
   ) {}
 
   static async connect(options: Omit<NatsTransportOptions, 'name' | 'streams'>): Promise<DeadLetterQueue> {
-    const transport = await NatsTransport.connect({ ...options, name: 'dead-letter-queue', streams: LIBRARY_STREAMS });
+    // Creates nothing: the services make the streams, with the replicas their cluster wants.
+    const transport = await NatsTransport.connect({ ...options, name: 'dead-letter-queue', streams: [] });
     return new DeadLetterQueue(transport, await jetstreamManager(transport.connection));
   }
 
   /** Every dead letter, oldest first. */
   async list(): Promise<StoredDeadLetter[]> {
-    const { state } = await this.jsm.streams.info(STREAM);
+    const info = await this.jsm.streams.info(STREAM).catch((error: unknown) => {
+      // No service has dead-lettered anything yet, or none has started.
+      if (/stream not found/i.test(String(error))) return undefined;
+      throw error;
+    });
     const letters: StoredDeadLetter[] = [];
-    if (state.messages === 0) return letters;
+    if (!info || info.state.messages === 0) return letters;
+    const { state } = info;
     for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
       const letter = await this.get(seq);
       if (letter) letters.push(letter);

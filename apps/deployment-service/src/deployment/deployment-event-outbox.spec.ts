@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { Database, openDatabase } from '@mediamagic/database';
+import { MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { MIGRATIONS } from '../migrations';
+import { DeploymentEventOutbox } from './deployment-event-outbox';
+import { DeploymentEventStore } from './deployment-event-store';
+
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('the event store as its own outbox', () => {
+  let db: Database;
+  let store: DeploymentEventStore;
+  let outbox: DeploymentEventOutbox;
+  let pubsub: PubSub;
+  beforeAll(async () => {
+    db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: quiet });
+    store = new DeploymentEventStore(db);
+    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet });
+    outbox = new DeploymentEventOutbox(db, pubsub);
+  });
+  afterAll(async () => {
+    await pubsub.close();
+    await db.close();
+  });
+
+  async function deploymentWithHistory(): Promise<string> {
+    const deploymentId = randomUUID();
+    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
+    await store.append(deploymentId, () => ({ type: 'deployment.provisioning-started', data: {} }));
+    await store.append(deploymentId, () => ({ type: 'deployment.succeeded', data: {} }));
+    return deploymentId;
+  }
+
+  it('gives out a version only after every earlier one of its deployment was published, and never the rollout bookkeeping', async () => {
+    const deploymentId = await deploymentWithHistory();
+
+    // Another instance holds version 1: version 3 must wait, or "running" could go out before "created".
+    const [held] = await outbox.claim(10, 60);
+    expect(held?.key).toBe(`${deploymentId}:1`);
+    expect(held?.envelope.headers['ce-id']).toBe(`${deploymentId}:1`);
+    expect(await outbox.claim(10, 60)).toEqual([]);
+
+    await outbox.published([held!.key]);
+    const next = await outbox.claim(10, 60);
+    expect(next.map((entry) => entry.key)).toEqual([`${deploymentId}:3`]);
+    expect(next[0]!.envelope.subject).toBe('deployment.succeeded');
+  });
+
+  it('skips an event that no longer fits its contract, without holding up the others', async () => {
+    await db.query('update deployment_events set published_at = now() where published_at is null');
+    const broken = await deploymentWithHistory();
+    // As if a contract had tightened after the event was stored.
+    await db.query(`update deployment_events set data = '{"name": "", "model": "", "replicas": 0, "ownerEmail": "not an email"}'::jsonb where deployment_id = $1 and version = 1`, [broken]);
+    const healthy = await deploymentWithHistory();
+
+    const claimed = await outbox.claim(10, 60);
+    expect(claimed.map((entry) => entry.key)).toEqual([`${healthy}:1`]);
+  });
+});

@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { Database, DatabaseModule } from '@mediamagic/database';
+import { Database, DatabaseModule, type DatabaseOptions } from '@mediamagic/database';
 import { defineEvent, duplicator, MemoryBroker, MemoryTransport, PubSub, PubSubModule } from '@mediamagic/pubsub';
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
@@ -12,6 +12,15 @@ const MIGRATIONS = [
   { id: '002_balances', sql: 'create table balances (account text primary key, cents int not null)' },
 ];
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Just the store, on its database. */
+async function storeOn(database: Omit<DatabaseOptions, 'migrations'>) {
+  const moduleRef = await Test.createTestingModule({
+    imports: [DatabaseModule.forRoot({ ...database, migrations: MIGRATIONS, logger: quiet })],
+    providers: [ProcessedEvents],
+  }).compile();
+  return moduleRef.init();
+}
 
 withTestDatabases('the processed-event store', (database) => {
   it('gives an event delivered twice (the duplicator) one effect, and records who handled it', async () => {
@@ -53,11 +62,7 @@ withTestDatabases('the processed-event store', (database) => {
   });
 
   it('rolls the mark back with a failed effect, so the retry does the work', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [DatabaseModule.forRoot({ ...database(), migrations: MIGRATIONS, logger: quiet })],
-      providers: [ProcessedEvents],
-    }).compile();
-    const app = await moduleRef.init();
+    const app = await storeOn(database());
     const processed = app.get(ProcessedEvents);
     const message = { id: 'payment-7', group: 'ledger-retry' };
     try {
@@ -76,11 +81,7 @@ withTestDatabases('the processed-event store', (database) => {
 
 withTestDatabases('the processed-event store in one statement', (database) => {
   it('runs the statement for a new event only, also when duplicates arrive at once', async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [DatabaseModule.forRoot({ ...database(), migrations: MIGRATIONS, logger: quiet })],
-      providers: [ProcessedEvents],
-    }).compile();
-    const app = await moduleRef.init();
+    const app = await storeOn(database());
     const processed = app.get(ProcessedEvents);
     const credit = (id: string) =>
       processed.onceInOneStatement<{ cents: number }>(

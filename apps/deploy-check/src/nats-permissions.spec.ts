@@ -50,7 +50,9 @@ const TRACKS: Partial<Record<App, string>> = { 'user-service': 'user.logged-in',
 /** One consumed event per consumer fails for good, so that it is dead-lettered under the consumer's group. */
 const DEAD_LETTERS: Partial<Record<App, string>> = { 'email-service': DeploymentFailed.subject, 'analytics-service': DeploymentDeleted.subject };
 
-const passwords = Object.fromEntries([...natsUsers(readRepoFile('docker/nats/authorization.conf')).values()].map((variable) => [variable, randomBytes(12).toString('hex')]));
+// nats-server parses a variable's value as a configuration value: one starting with a digit is read as a
+// number and refused. Real passwords must start with a letter too (README).
+const passwords = Object.fromEntries([...natsUsers(readRepoFile('docker/nats/authorization.conf')).values()].map((variable) => [variable, `p${randomBytes(12).toString('hex')}`]));
 const passwordOf = (user: string) => passwords[natsUsers(readRepoFile('docker/nats/authorization.conf')).get(user)!];
 
 describe('the NATS authorization (docker/nats/authorization.conf, used by compose and Kubernetes)', () => {

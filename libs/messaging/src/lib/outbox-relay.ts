@@ -7,8 +7,9 @@ export interface OutboxRelayOptions {
   /** Entries claimed and published at once (default 100). */
   batchSize?: number;
   /**
-   * How long a claim keeps other relays off an entry (default 60 s: longer than a publish retries while
-   * the broker is away, 30 s); a crashed relay's entries wait this long.
+   * How long a claim keeps other relays off an entry (default 10 s). A crashed relay's entries wait this
+   * long, and a deployment's later events wait behind them, so it is short. A publish that outlasts it
+   * (the broker away) may be repeated by another relay: JetStream drops the repeat by its event id.
    */
   leaseSeconds?: number;
   /**
@@ -49,7 +50,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
     @Inject(OUTBOX_RELAY_OPTIONS) options: OutboxRelayOptions,
   ) {
     this.batchSize = options.batchSize ?? 100;
-    this.leaseSeconds = options.leaseSeconds ?? 60;
+    this.leaseSeconds = options.leaseSeconds ?? 10;
     this.pollMs = options.pollMs ?? 1_000;
     this.flushTimeoutMs = options.flushTimeoutMs ?? 10_000;
   }

@@ -38,11 +38,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 
   const start = async () => {
     const config = options.config ? ['-c', options.config] : [];
-    const proc = spawn(binary, [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: 'ignore' });
+    const proc = spawn(binary, [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
+    // What it said last, for the error when it does not start.
+    let said = '';
+    proc.stderr?.on('data', (chunk: Buffer) => (said = (said + chunk.toString()).slice(-2_000)));
     let failure: Error | undefined;
     proc.once('error', (error) => (failure = new Error(`cannot run ${binary}: ${error.message} (install it: apt-get install -y nats-server)`)));
-    proc.once('exit', (code) => (failure ??= new Error(`nats-server exited with code ${code}`)));
+    proc.once('exit', (code) => (failure ??= new Error(`nats-server exited with code ${code}: ${said.trim().split('\n').slice(-3).join(' | ')}`)));
     await waitFor(
       () => {
         if (failure) throw failure;

@@ -6,7 +6,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { FANOUT_N, JS_N, ROUNDS } from './config';
-import type { NatsServer } from './deps';
+import type { NatsServer } from '@mediamagic/testing';
 import { libraryFanout, MESSAGE_SIZE, rawFanout } from './fanout.scenario';
 import { summarize, type Figure, type Row } from './harness';
 import {

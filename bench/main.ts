@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PARTS, QUICK, WATCHDOG_MS } from './config';
-import { startNatsServer } from './deps';
+import { startNatsServer } from '@mediamagic/testing';
 import { writeText } from './harness';
 import { libraryPart } from './library.part';
 import { nestPart } from './nest.part';

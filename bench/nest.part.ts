@@ -1,6 +1,6 @@
 /** Part 2: library vs Nest's own NATS transport, same fan-out; rounds alternate who goes first, medians shown. */
 import { NEST_N, ROUNDS } from './config';
-import type { NatsServer } from './deps';
+import type { NatsServer } from '@mediamagic/testing';
 import { MESSAGE_SIZE } from './fanout.scenario';
 import { fmt, median, type Figure } from './harness';
 import { libraryNestFanout, nestTransportFanout } from './nest.scenario';

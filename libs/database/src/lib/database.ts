@@ -13,9 +13,17 @@ export abstract class Database implements Queryable {
   abstract query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   abstract transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Resolves when the database answers: what a readiness probe asks. */
-  async ping(): Promise<void> {
-    await this.query('select 1');
+  /** Resolves when the database answers within `timeoutMs`: what a readiness probe asks. */
+  async ping(timeoutMs = 2_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the database did not answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.query('select 1'), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
   /**
    * Calls `onNotify` for every NOTIFY on `channel` (sent when the notifying transaction commits).

@@ -64,7 +64,7 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     const path = (url ?? '/').split('?')[0];
     if (path === '/health') return { status: 200, body: { status: 'ok' } };
     if (path !== '/health/ready') return { status: 404, body: { statusCode: 404, message: 'try /health or /health/ready' } };
-    const [nats, database] = await Promise.all([check(() => this.pubsub.ping(CHECK_TIMEOUT_MS)), check(() => withTimeout(this.db.ping()))]);
+    const [nats, database] = await Promise.all([check(() => this.pubsub.ping(CHECK_TIMEOUT_MS)), check(() => this.db.ping(CHECK_TIMEOUT_MS))]);
     const ready = nats === 'up' && database === 'up' && !this.stopping;
     return { status: ready ? 200 : 503, body: { status: ready ? 'ok' : 'unavailable', checks: { nats, database }, ...(this.stopping ? { stopping: true } : {}) } };
   }
@@ -75,10 +75,4 @@ async function check(probe: () => Promise<void>): Promise<Check> {
     () => 'up' as const,
     () => 'down' as const,
   );
-}
-
-function withTimeout(work: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS)));
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

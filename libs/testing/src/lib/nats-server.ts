@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { stopProcess } from './stop-process';
 import { waitFor } from './wait-for';
 
 export interface NatsServer {
@@ -61,12 +62,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const killer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(killer);
+    if (proc) await stopProcess(proc, 'SIGTERM', 5_000);
   };
 
   await start();

@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './free-port';
+import { stopProcess } from './stop-process';
 import { startNatsServer, type NatsServer } from './nats-server';
 import type { PostgresServer } from './postgres-server';
 import { startSmtpServer, type SmtpServer } from './smtp-server';
@@ -179,11 +180,7 @@ export class Platform {
     await Promise.all(
       [...this.instances.values()].map(async (it) => {
         if (!it.process) return;
-        if (alive(it)) {
-          const timer = setTimeout(() => it.process?.kill('SIGKILL'), 15_000);
-          await this.kill(it.service, 'SIGTERM', it.number);
-          clearTimeout(timer);
-        }
+        await stopProcess(it.process, 'SIGTERM', 15_000);
         codes[it.name] = it.process.exitCode;
       }),
     );

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port';
+import { stopProcess } from './stop-process';
 import { waitFor } from './wait-for';
 
 export interface PostgresServer {
@@ -68,13 +69,8 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     // SIGINT is the fast shutdown: clients are disconnected, the data is consistent for the next start.
-    proc.kill('SIGINT');
-    const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(killer);
+    if (proc) await stopProcess(proc, 'SIGINT', 15_000);
   };
 
   await start();

@@ -45,6 +45,10 @@ const CONSUMES: Partial<Record<App, string[]>> = {
   'email-service': [UserRegistered, DeploymentCreated, DeploymentSucceeded, DeploymentFailed].map((event) => event.subject),
   'analytics-service': CATALOG.map((event) => event.subject),
 };
+/** Heard live (core NATS, no consumer): the gateway's deployment views. */
+const LISTENS: Partial<Record<App, string[]>> = {
+  gateway: [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
+};
 /** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
 const TRACKS: Partial<Record<App, string>> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
 /** One consumed event per consumer fails for good, so that it is dead-lettered under the consumer's group. */
@@ -140,6 +144,10 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
       }
     }
     await services['analytics-service'].subscribeEvent('>', (event) => void received['analytics-service'].push(`tracking.${event.name}`));
+    const heard: string[] = [];
+    for (const [app, subjects] of Object.entries(LISTENS)) {
+      for (const subject of subjects) await services[app as App].subscribe(subject, async (message) => void heard.push(message.subject), { group: 'gateway-views-1' });
+    }
 
     // The gateway asks every question of the API.
     for (const [app, subjects] of Object.entries(ANSWERS)) {
@@ -151,11 +159,12 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     for (const [app, name] of Object.entries(TRACKS)) await services[app as App].publishEvent({ name });
 
     const expectedAnalytics = [...CONSUMES['analytics-service']!, ...Object.values(TRACKS).map((name) => `tracking.${name}`)];
-    await waitFor(() => received['email-service'].length >= CONSUMES['email-service']!.length && received['analytics-service'].length >= expectedAnalytics.length, {
+    await waitFor(() => received['email-service'].length >= CONSUMES['email-service']!.length && received['analytics-service'].length >= expectedAnalytics.length && heard.length >= LISTENS.gateway!.length, {
       timeoutMs: 15_000,
       message: `every event to be consumed (violations: ${violations.join('; ')})`,
     });
     expect(received['email-service'].sort()).toEqual([...CONSUMES['email-service']!].sort());
+    expect(heard.sort()).toEqual([...LISTENS.gateway!].sort());
     expect(received['analytics-service'].sort()).toEqual(expectedAnalytics.sort());
     // A dead letter is published only after the failing message was handled: wait for the library to say so.
     for (const [app, subject] of Object.entries(DEAD_LETTERS)) {
@@ -181,7 +190,8 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'user-service', action: 'publish', subject: 'dead-letter.email-service.user.registered', why: "a service dead-letters only its own group's messages" },
     { user: 'deployment-service', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered', why: 'it reads no stream' },
     { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
-    { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway reads no events' },
+    { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only deployment events' },
+    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway reads no stream' },
     { user: 'user-service', action: 'subscribe', subject: CreateDeployment.subject, why: 'only deployment-service answers deployments.*' },
     { user: 'email-service', action: 'subscribe', subject: RegisterUser.subject, why: 'only user-service answers users.*' },
   ])('denies $user to $action $subject: $why', async ({ user, action, subject }) => {

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_PIPE } from '@nestjs/core';
 import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AccessTokens } from './auth/access-tokens';
@@ -7,8 +7,8 @@ import { AuthController } from './auth/auth.controller';
 import { BearerAuthGuard } from './auth/bearer-auth.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DeploymentsController } from './deployments/deployments.controller';
+import { DeploymentViews } from './deployments/deployment-views';
 import { HealthController } from './health/health.controller';
-import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { RequestValidationPipe } from './http/validation.pipe';
 import { UsersController } from './users/users.controller';
 import { VerifyController } from './verify/verify.controller';
@@ -22,8 +22,9 @@ export interface Infrastructure {
 }
 
 export function infrastructureFrom(config: GatewayConfig): Infrastructure {
-  // No streams: the gateway only sends requests, it neither publishes nor consumes domain events.
-  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS }, config };
+  // No streams: the gateway publishes nothing, and hears deployment events live only (DeploymentViews).
+  // Its handlers publish nothing either, and its requests carry their context explicitly (RequestContext).
+  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS, propagateContext: false }, config };
 }
 
 @Module({})
@@ -36,9 +37,9 @@ export class AppModule {
       providers: [
         { provide: GATEWAY_CONFIG, useValue: infrastructure.config },
         AccessTokens,
+        DeploymentViews,
         BearerAuthGuard,
         { provide: APP_PIPE, useClass: RequestValidationPipe },
-        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
       ],
     };
   }

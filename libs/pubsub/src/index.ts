@@ -1,4 +1,4 @@
-export { PubSub, type Logger, type PubSubOptions, type PublishOptions, type SubscribeOptions, type RequestOptions } from './lib/pubsub';
+export { PubSub, type Logger, type PubSubOptions, type PublishOptions, type SubscribeOptions, type EventSubscribeOptions, type RequestOptions } from './lib/pubsub';
 export { createPubSub, type CreatePubSubOptions } from './lib/create-pubsub';
 export type { Delivery, Envelope, Headers, Message, MessageHandler } from './lib/message';
 export { CE } from './lib/cloudevents';

@@ -1,7 +1,8 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AnalyticsSummary } from '@mediamagic/contracts';
-import { PubSubClient, type ResponseOf } from '@mediamagic/pubsub';
+import { PubSubClient, type MessageContext, type ResponseOf } from '@mediamagic/pubsub';
+import { RequestContext } from '../http/request-context.decorator';
 
 @ApiTags('analytics')
 @Controller('analytics')
@@ -11,7 +12,7 @@ export class AnalyticsController {
   @Get('summary')
   @ApiOperation({ summary: 'How many times each event happened on the platform' })
   @ApiResponse({ status: 200, standardSchema: AnalyticsSummary.response })
-  summary(): Promise<ResponseOf<typeof AnalyticsSummary>> {
-    return this.services.call(AnalyticsSummary, {});
+  summary(@RequestContext() context: MessageContext): Promise<ResponseOf<typeof AnalyticsSummary>> {
+    return this.services.call(AnalyticsSummary, {}, { context });
   }
 }

@@ -7,6 +7,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 60 * 60;
 export const TOKEN_ISSUER = 'mediamagic-gateway';
 const ALGORITHM = 'HS256';
+const VERIFIED_CAPACITY = 10_000;
 
 export const AccessTokenView = z.object({
   accessToken: z.string(),
@@ -32,6 +33,9 @@ export class AccessTokens {
   // A WebCrypto key imported once: given bytes or a KeyObject, jose imports one again for every
   // verification (15% of the gateway's busy time under load).
   private readonly key: Promise<webcrypto.CryptoKey>;
+  // A token's signature and claims cannot change, so each is checked once until it expires: a client
+  // sends the same token with every request.
+  private readonly verified = new Map<string, { caller: Caller; expiresAt: number }>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'JWT_SECRET'>) {
     const secret = config.JWT_SECRET ? Buffer.from(config.JWT_SECRET, 'utf8') : randomBytes(32);
@@ -54,12 +58,29 @@ export class AccessTokens {
 
   /** Who the token was issued to; undefined when it is forged, malformed or expired. */
   async callerOf(token: string): Promise<Caller | undefined> {
+    const known = this.knownCallerOf(token);
+    if (known) return known;
     try {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], issuer: TOKEN_ISSUER, requiredClaims: ['sub', 'exp'] });
       const verifiedEmail = payload['email_verified'] === true && typeof payload['email'] === 'string' ? payload['email'] : undefined;
-      return { id: payload.sub!, ...(verifiedEmail ? { verifiedEmail } : {}) };
+      const caller = { id: payload.sub!, ...(verifiedEmail ? { verifiedEmail } : {}) };
+      this.remember(token, caller, payload.exp! * 1000);
+      return caller;
     } catch {
       return undefined;
     }
+  }
+
+  /** The caller of a token that was verified before and has not expired since; undefined otherwise. */
+  knownCallerOf(token: string): Caller | undefined {
+    const known = this.verified.get(token);
+    return known && known.expiresAt > Date.now() ? known.caller : undefined;
+  }
+
+  private remember(token: string, caller: Caller, expiresAt: number): void {
+    this.verified.delete(token);
+    this.verified.set(token, { caller, expiresAt });
+    // The Map keeps insertion order: the token verified longest ago goes first.
+    if (this.verified.size > VERIFIED_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
   }
 }

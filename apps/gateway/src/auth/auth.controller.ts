@@ -1,8 +1,9 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticateUser } from '@mediamagic/contracts';
-import { PubSubClient, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { PubSubClient, type MessageContext, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { ApiErrors } from '../http/api-docs';
+import { RequestContext } from '../http/request-context.decorator';
 import { AccessTokens, AccessTokenView } from './access-tokens';
 
 @ApiTags('auth')
@@ -19,9 +20,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange an email and password for an access token (valid one hour)' })
   @ApiResponse({ status: 200, standardSchema: AccessTokenView })
   @ApiErrors(400, 401)
-  async login(@Body({ schema: AuthenticateUser.request }) credentials: ParsedRequestOf<typeof AuthenticateUser>): Promise<AccessTokenView> {
+  async login(
+    @Body({ schema: AuthenticateUser.request }) credentials: ParsedRequestOf<typeof AuthenticateUser>,
+    @RequestContext() context: MessageContext,
+  ): Promise<AccessTokenView> {
     // user-service answers one 401 for a wrong email and a wrong password alike.
-    const user = await this.services.call(AuthenticateUser, credentials);
+    const user = await this.services.call(AuthenticateUser, credentials, { context });
     return this.tokens.issue(user);
   }
 }

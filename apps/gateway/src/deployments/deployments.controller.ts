@@ -10,12 +10,14 @@ import {
   ListDeployments,
   NewDeployment,
 } from '@mediamagic/contracts';
-import { PubSubClient, type ResponseOf } from '@mediamagic/pubsub';
+import { PubSubClient, type MessageContext, type ResponseOf } from '@mediamagic/pubsub';
 import { z } from 'zod';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { Caller } from '../auth/access-tokens';
 import { CallerId, CurrentCaller } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
+import { RequestContext } from '../http/request-context.decorator';
+import { DeploymentViews } from './deployment-views';
 
 const DeploymentId = z.uuid();
 
@@ -31,7 +33,10 @@ const Page = z.strictObject({
 @UseGuards(BearerAuthGuard)
 @Controller('deployments')
 export class DeploymentsController {
-  constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
+  constructor(
+    @Inject(PubSubClient) private readonly services: PubSubClient,
+    @Inject(DeploymentViews) private readonly views: DeploymentViews,
+  ) {}
 
   @Post()
   @ApiIdempotencyKey()
@@ -39,14 +44,18 @@ export class DeploymentsController {
   @ApiOperation({ summary: 'Create a deployment; it is provisioned in the background (status pending)' })
   @ApiResponse({ status: 202, standardSchema: DeploymentView })
   @ApiErrors(400, 403, 413)
-  async create(@CurrentCaller() caller: Caller, @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>): Promise<ResponseOf<typeof CreateDeployment>> {
-    return this.services.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller) });
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof CreateDeployment>> {
+    return this.services.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller, context) }, { context });
   }
 
   /** The token says so when the address was verified before login; otherwise user-service knows whether it is since. */
-  private async verifiedOwner(caller: Caller): Promise<{ id: string; email: string }> {
+  private async verifiedOwner(caller: Caller, context: MessageContext): Promise<{ id: string; email: string }> {
     if (caller.verifiedEmail) return { id: caller.id, email: caller.verifiedEmail };
-    const user = await this.services.call(GetUser, { id: caller.id });
+    const user = await this.services.call(GetUser, { id: caller.id }, { context });
     if (!user.emailVerified) throw new ForbiddenException('verify your email address first');
     return { id: user.id, email: user.email };
   }
@@ -55,24 +64,36 @@ export class DeploymentsController {
   @ApiOperation({ summary: "The caller's deployments, newest first, a page at a time" })
   @ApiResponse({ status: 200, standardSchema: ListDeployments.response })
   @ApiErrors(400)
-  list(@CallerId() callerId: string, @Query({ schema: Page }) page: z.output<typeof Page>): Promise<ResponseOf<typeof ListDeployments>> {
-    return this.services.call(ListDeployments, { ownerId: callerId, ...page });
+  list(
+    @CallerId() callerId: string,
+    @Query({ schema: Page }) page: z.output<typeof Page>,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof ListDeployments>> {
+    return this.services.call(ListDeployments, { ownerId: callerId, ...page }, { context });
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One deployment with its current status' })
   @ApiResponse({ status: 200, standardSchema: DeploymentView })
   @ApiErrors(404)
-  get(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof GetDeployment>> {
-    return this.services.call(GetDeployment, { ownerId: callerId, id });
+  async get(
+    @CallerId() callerId: string,
+    @Param('id', { schema: DeploymentId }) id: string,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof GetDeployment>> {
+    return this.views.get(callerId, id) ?? this.views.remember(await this.services.call(GetDeployment, { ownerId: callerId, id }, { context }));
   }
 
   @Get(':id/events')
   @ApiOperation({ summary: "The deployment's event history, oldest first" })
   @ApiResponse({ status: 200, standardSchema: GetDeploymentEvents.response })
   @ApiErrors(404)
-  events(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof GetDeploymentEvents>> {
-    return this.services.call(GetDeploymentEvents, { ownerId: callerId, id });
+  events(
+    @CallerId() callerId: string,
+    @Param('id', { schema: DeploymentId }) id: string,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof GetDeploymentEvents>> {
+    return this.services.call(GetDeploymentEvents, { ownerId: callerId, id }, { context });
   }
 
   @Delete(':id')
@@ -80,7 +101,11 @@ export class DeploymentsController {
   @ApiOperation({ summary: 'Delete a deployment (deleting it again changes nothing)' })
   @ApiResponse({ status: 202, standardSchema: DeploymentView })
   @ApiErrors(404)
-  delete(@CallerId() callerId: string, @Param('id', { schema: DeploymentId }) id: string): Promise<ResponseOf<typeof DeleteDeployment>> {
-    return this.services.call(DeleteDeployment, { ownerId: callerId, id });
+  async delete(
+    @CallerId() callerId: string,
+    @Param('id', { schema: DeploymentId }) id: string,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof DeleteDeployment>> {
+    return this.views.remember(await this.services.call(DeleteDeployment, { ownerId: callerId, id }, { context }));
   }
 }

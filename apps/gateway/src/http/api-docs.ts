@@ -22,7 +22,7 @@ export function ApiErrors(...statuses: (keyof typeof MEANING)[]): MethodDecorato
   return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: MEANING[status], standardSchema: ErrorBody })));
 }
 
-/** Documents the Idempotency-Key header that every POST accepts (see RequestContextInterceptor). */
+/** Documents the Idempotency-Key header that every POST accepts (see createHttpAdapter and RequestContext). */
 export function ApiIdempotencyKey(): MethodDecorator & ClassDecorator {
   return ApiHeader({
     name: 'Idempotency-Key',

@@ -7,9 +7,9 @@ import { isVisibleAscii } from './request-headers';
 export const BODY_LIMIT = 64 * 1024;
 
 /**
- * Fastify with the body limit and the correlation id: the caller's X-Request-Id when it is usable,
- * else a new uuid. It becomes `request.id`, is echoed on every response (errors and 404s too, which
- * is why it is a hook and not an interceptor) and travels with the requests to the services.
+ * Fastify with the body limit and the correlation id: the caller's X-Request-Id when it is usable, else a
+ * new uuid. It becomes `request.id`, is echoed on every response (errors and 404s too, which is why it is
+ * a hook) and travels with the requests to the services (see RequestContext).
  */
 export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
@@ -19,8 +19,19 @@ export function createHttpAdapter(): FastifyAdapter {
       return isVisibleAscii(given) ? given : randomUUID();
     },
   });
-  adapter.getInstance().addHook('onRequest', async (request, reply) => {
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
+    done();
+  });
+  // Checked before any guard or handler, on every POST, as the API documents it (ApiIdempotencyKey).
+  fastify.addHook('preHandler', (request, reply, done) => {
+    const idempotencyKey = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
+    if (idempotencyKey !== undefined && !isVisibleAscii(idempotencyKey)) {
+      void reply.code(400).send({ statusCode: 400, message: 'Idempotency-Key must be 1 to 200 visible ASCII characters', error: 'Bad Request' });
+      return;
+    }
+    done();
   });
   return adapter;
 }

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { GetUser, RegisterUser, UserView, VerifyEmail } from '@mediamagic/contracts';
-import { PubSubClient, type ParsedRequestOf, type ResponseOf } from '@mediamagic/pubsub';
+import { PubSubClient, type MessageContext, type ParsedRequestOf, type ResponseOf } from '@mediamagic/pubsub';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
+import { RequestContext } from '../http/request-context.decorator';
 
 @ApiTags('users')
 @Controller('users')
@@ -16,8 +17,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Register; the verification email carries a token' })
   @ApiResponse({ status: 201, standardSchema: UserView })
   @ApiErrors(400, 409, 413)
-  register(@Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>): Promise<ResponseOf<typeof RegisterUser>> {
-    return this.services.call(RegisterUser, registration);
+  register(
+    @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof RegisterUser>> {
+    return this.services.call(RegisterUser, registration, { context });
   }
 
   @Post('verify')
@@ -26,8 +30,11 @@ export class UsersController {
   @ApiOperation({ summary: 'Verify the email address with the token of the verification email' })
   @ApiResponse({ status: 200, standardSchema: VerifyEmail.response })
   @ApiErrors(400)
-  verify(@Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>): Promise<ResponseOf<typeof VerifyEmail>> {
-    return this.services.call(VerifyEmail, verification);
+  verify(
+    @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
+    @RequestContext() context: MessageContext,
+  ): Promise<ResponseOf<typeof VerifyEmail>> {
+    return this.services.call(VerifyEmail, verification, { context });
   }
 
   @Get('me')
@@ -36,7 +43,7 @@ export class UsersController {
   @ApiOperation({ summary: 'The authenticated user' })
   @ApiResponse({ status: 200, standardSchema: UserView })
   @ApiErrors(401, 404)
-  me(@CallerId() callerId: string): Promise<ResponseOf<typeof GetUser>> {
-    return this.services.call(GetUser, { id: callerId });
+  me(@CallerId() callerId: string, @RequestContext() context: MessageContext): Promise<ResponseOf<typeof GetUser>> {
+    return this.services.call(GetUser, { id: callerId }, { context });
   }
 }

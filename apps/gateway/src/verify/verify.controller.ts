@@ -1,8 +1,9 @@
 import { Controller, Get, HttpException, Inject, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { VerifyEmail } from '@mediamagic/contracts';
-import { PubSubClient } from '@mediamagic/pubsub';
+import { PubSubClient, type MessageContext } from '@mediamagic/pubsub';
 import type { FastifyReply } from 'fastify';
+import { RequestContext } from '../http/request-context.decorator';
 import { verifyPage } from './verify-page';
 
 /** The link of the verification email: a browser opens it, so every answer is a page, never JSON. */
@@ -18,8 +19,8 @@ export class VerifyController {
   @ApiResponse({ status: 200, description: 'a page saying the address is verified' })
   @ApiResponse({ status: 400, description: 'a page saying why it is not (unknown, used or expired token)' })
   // No schema: an invalid token must get the HTML page, not the JSON error of the validation pipe.
-  async verify(@Query('token') token: unknown, @Res() reply: FastifyReply): Promise<void> {
-    const { status, page } = await this.outcome(token);
+  async verify(@Query('token') token: unknown, @Res() reply: FastifyReply, @RequestContext() context: MessageContext): Promise<void> {
+    const { status, page } = await this.outcome(token, context);
     await reply
       .status(status)
       .header('content-type', 'text/html; charset=utf-8')
@@ -30,12 +31,12 @@ export class VerifyController {
       .send(page);
   }
 
-  private async outcome(token: unknown): Promise<{ status: number; page: string }> {
+  private async outcome(token: unknown, context: MessageContext): Promise<{ status: number; page: string }> {
     if (typeof token !== 'string' || !VerifyEmail.request.safeParse({ token }).success) {
       return { status: 400, page: verifyPage({ verified: false, reason: 'This link has no valid verification token. Use the link of the email as it is.' }) };
     }
     try {
-      const user = await this.services.call(VerifyEmail, { token });
+      const user = await this.services.call(VerifyEmail, { token }, { context });
       return { status: 200, page: verifyPage({ verified: true, email: user.email }) };
     } catch (error) {
       if (!(error instanceof HttpException)) throw error;

@@ -32,6 +32,13 @@ export interface PubSubOptions {
   /** Default retry policy of at-least-once subscriptions. */
   retry?: Partial<RetryPolicy>;
   logger?: Logger;
+  /**
+   * Whether handlers run inside their message's context (AsyncLocalStorage), so that what they publish
+   * carries its correlation id on its own. Default true. A process that never publishes from a handler
+   * (the gateway passes `RequestOptions.context`) turns it off: on Node 20 one use of AsyncLocalStorage
+   * puts async hooks on every promise of the process from then on.
+   */
+  propagateContext?: boolean;
 }
 
 export interface PublishOptions {
@@ -64,9 +71,17 @@ export interface SubscribeOptions {
   middlewares?: Middleware[];
 }
 
+/**
+ * A typed event's subscription. `delivery: 'at-most-once'` listens live (core NATS, no durable consumer) to
+ * an at-least-once event, for what can rebuild itself after a gap, such as a cache: see `onInterrupted`.
+ */
+export type EventSubscribeOptions = Omit<SubscribeOptions, 'delivery'> & { delivery?: 'at-most-once' };
+
 export interface RequestOptions {
   timeoutMs?: number;
   headers?: Headers;
+  /** The correlation id, idempotency key and trace to send; default the current context. */
+  context?: MessageContext;
 }
 
 const REPLY_STATUS = 'reply-status';
@@ -85,6 +100,7 @@ export class PubSub {
   private readonly middlewares: Middleware[];
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
+  private readonly propagateContext: boolean;
   private readonly subscriptions = new Set<Subscription>();
   private readonly drainedHooks: Array<() => Promise<void>> = [];
   /** Set when close() starts: no new subscriptions, but handlers in flight may still publish. */
@@ -95,7 +111,8 @@ export class PubSub {
   constructor(options: PubSubOptions) {
     this.service = options.service;
     this.transport = options.transport;
-    this.middlewares = [correlation(), ...(options.middlewares ?? [])];
+    this.propagateContext = options.propagateContext ?? true;
+    this.middlewares = [...(this.propagateContext ? [correlation()] : []), ...(options.middlewares ?? [])];
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.logger = options.logger ?? console;
   }
@@ -201,7 +218,7 @@ export class PubSub {
   on<D extends EventDefinition>(
     definition: D,
     handler: (payload: PayloadOf<D>, message: Message) => Promise<void> | void,
-    options: Omit<SubscribeOptions, 'delivery'> = {},
+    options: EventSubscribeOptions = {},
   ): Promise<Subscription> {
     return this.subscribeJson(definition.subject, definition, handler, options);
   }
@@ -212,7 +229,7 @@ export class PubSub {
   async request<T = unknown>(subject: string, payload: unknown, options: RequestOptions = {}): Promise<T> {
     assertSubject(subject);
     this.assertOpen('publish');
-    const context = currentContext();
+    const context = options.context ?? currentContext();
     const headers = cloudEventHeaders(
       {
         type: subject,
@@ -245,7 +262,7 @@ export class PubSub {
       const message = toMessage({ ...request, attempt: 1 }, group);
       try {
         const payload = request.data.length ? JSON.parse(decoder.decode(request.data)) : undefined;
-        const result = await runInContext(contextOf(message), () => handler(payload, message));
+        const result = await (this.propagateContext ? runInContext(contextOf(message), () => handler(payload, message)) : handler(payload, message));
         return { data: encodeJson(result ?? null), headers: { [CE.contentType]: JSON_TYPE } };
       } catch (error) {
         const remote = error instanceof SyntaxError ? new RemoteError(400, 'request body is not JSON', 'BadRequest') : toRemoteError(error);
@@ -287,6 +304,14 @@ export class PubSub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Calls `listener` whenever the connection to the broker was interrupted: live (at-most-once)
+   * subscribers may have missed messages since, so what they keep must be rebuilt.
+   */
+  onInterrupted(listener: () => void): void {
+    this.transport.onInterrupted?.(listener);
   }
 
   /**

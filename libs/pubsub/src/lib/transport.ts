@@ -50,6 +50,8 @@ export interface Transport {
   respond(subject: string, group: string, responder: Responder): Promise<Subscription>;
   /** Resolves when the broker answers a round trip (readiness checks); rejects when it is away. */
   ping(): Promise<void>;
+  /** Tells `listener` each time the connection was lost or replaced (a broker in this process never is). */
+  onInterrupted?(listener: () => void): void;
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
 }

@@ -39,6 +39,7 @@ type TransportLogger = { log(message: string): void; warn(message: string): void
 
 /** Core NATS for at-most-once and request/reply, JetStream for at-least-once. */
 export class NatsTransport implements Transport {
+  private readonly interruptionListeners: Array<() => void> = [];
   /** At-most-once publishes waiting for the end of this event-loop turn (see `publish`). */
   private readonly outbox: Array<[string, Uint8Array, MsgHdrs]> = [];
 
@@ -67,11 +68,27 @@ export class NatsTransport implements Transport {
       throw new Error(`cannot connect to NATS at ${servers.map(redact).join(',')}: ${(error as Error).message}`);
     });
     const logger = options.logger ?? console;
-    void logStatus(connection, logger);
     const jsm = await jetstreamManager(connection);
     const streams = options.streams ?? [];
     await ensureStreams(jsm, streams);
-    return new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000, logger, streams);
+    const transport = new NatsTransport(connection, jetstream(connection), jsm, options.publishTimeoutMs ?? 30_000, logger, streams);
+    void transport.watchStatus();
+    return transport;
+  }
+
+  onInterrupted(listener: () => void): void {
+    this.interruptionListeners.push(listener);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') this.logger.warn(`NATS disconnected from ${redact(String(status.server))}, reconnecting`);
+      else if (status.type === 'reconnect') this.logger.log(`NATS reconnected to ${redact(String(status.server))}`);
+      // A permissions violation, for one: without this line a subject missing from the service's NATS user goes unnoticed.
+      else if (status.type === 'error') this.logger.error(`NATS: ${status.error.message}`);
+      // Core NATS messages sent meanwhile (or dropped by the server for a slow reader) are gone.
+      if (INTERRUPTIONS.has(status.type)) for (const listener of this.interruptionListeners) listener();
+    }
   }
 
   async publish(envelope: Envelope, delivery: Delivery, dedupId = envelope.headers['ce-id']): Promise<void> {
@@ -301,14 +318,7 @@ function redact(url: string): string {
   return url.replace(/\/\/.*@/, '//***@');
 }
 
-async function logStatus(connection: NatsConnection, logger: TransportLogger) {
-  for await (const status of connection.status()) {
-    if (status.type === 'disconnect') logger.warn(`NATS disconnected from ${redact(String(status.server))}, reconnecting`);
-    else if (status.type === 'reconnect') logger.log(`NATS reconnected to ${redact(String(status.server))}`);
-    // A permissions violation, for one: without this line a subject missing from the service's NATS user goes unnoticed.
-    else if (status.type === 'error') logger.error(`NATS: ${status.error.message}`);
-  }
-}
+const INTERRUPTIONS = new Set<string>(['disconnect', 'reconnect', 'staleConnection', 'slowConsumer']);
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import type { EventDefinition, PayloadOf } from '../event-definition';
 import type { Message } from '../message';
 import type { ParsedRequestOf, RequestDefinition, ResponseOf } from '../request-definition';
-import type { PubSub, SubscribeOptions } from '../pubsub';
+import type { EventSubscribeOptions, PubSub, SubscribeOptions } from '../pubsub';
 import type { TrackingEvent } from '../tracking-event';
 import type { Subscription } from '../transport';
 
@@ -33,7 +33,7 @@ function handlerDecorator<Fits extends (...args: never[]) => unknown>(binding: H
 }
 
 /** Handles a typed domain event: `pubsub.on(definition, ...)`. */
-export function OnEvent<D extends EventDefinition>(definition: D, options?: Omit<SubscribeOptions, 'delivery'>) {
+export function OnEvent<D extends EventDefinition>(definition: D, options?: EventSubscribeOptions) {
   return handlerDecorator<(payload: PayloadOf<D>, message: Message) => unknown>({
     subject: definition.subject,
     subscribe: (pubsub, method) => pubsub.on(definition, async (payload, message) => {

@@ -355,7 +355,44 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await expect(gateway.request('rpc.nobody.home', {}, { timeoutMs: 500 })).rejects.toMatchObject({ statusCode: 503 });
     });
 
+    it('lets every live (at-most-once) group hear an at-least-once event as it is published, besides its durable consumers', async () => {
+      const Shipped = defineEvent({ subject: topic('shipped'), version: 1, schema: z.object({ orderId: z.string() }), delivery: 'at-least-once' });
+      const publisher = await connect('shop');
+      const listener = await connect('listener');
+      const heard: string[] = [];
+      for (const group of ['view-1', 'view-2', 'durable'] as const) {
+        const live = group === 'durable' ? {} : { delivery: 'at-most-once' as const };
+        await listener.on(Shipped, ({ orderId }) => void heard.push(`${group} ${orderId}`), { group, ...live });
+      }
+
+      await publisher.emit(Shipped, { orderId: 'o1' });
+
+      await waitFor(() => heard.length === 3, { timeoutMs: 5_000, message: 'both live groups and the durable one' });
+      expect(heard.sort()).toEqual(['durable o1', 'view-1 o1', 'view-2 o1']);
+    });
+
     if (brokerRestarts) {
+      it('tells onInterrupted listeners when the connection was lost, and live subscriptions hear again after the reconnect', async () => {
+        const subject = topic('interrupted');
+        const listener = await connect('interrupted');
+        let interruptions = 0;
+        listener.onInterrupted(() => interruptions++);
+        const heard: string[] = [];
+        await listener.subscribe(subject, async (m) => void heard.push(decode(m.data)));
+
+        await harness.restartBroker!();
+        await waitFor(() => interruptions >= 2, { timeoutMs: 20_000, message: 'a disconnect and a reconnect' });
+
+        const publisher = await connect('after-restart');
+        await waitFor(
+          async () => {
+            await publisher.publish(subject, encode('again'));
+            return heard.includes('again');
+          },
+          { timeoutMs: 20_000, message: 'the live subscription to hear again' },
+        );
+      }, 60_000);
+
       it('loses no at-least-once event when the broker restarts during 10,000 publishes from many publishers', async () => {
         const subject = topic('restart');
         const seen = new Map<string, number>();

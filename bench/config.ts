@@ -23,6 +23,8 @@ export const HTTP_CONNECTIONS = num('BENCH_HTTP_CONNECTIONS', 20, 10);
 /** Part 4: deployments per second and seconds of steady load. */
 export const FANOUT_RATE = num('BENCH_FANOUT_RATE', 200, 100);
 export const FANOUT_SECONDS = num('BENCH_FANOUT_SECONDS', 25, 4);
+/** Seconds of the same load before part 4 measures, on the services just restarted by part 5. */
+export const FANOUT_WARMUP_SECONDS = num('BENCH_FANOUT_WARMUP_SECONDS', 5, 1);
 /** How long part 4 waits, after the last POST was answered, for every email and ack before it reports what it has. */
 export const FANOUT_WAIT_SECONDS = num('BENCH_FANOUT_WAIT_SECONDS', 120, 40);
 

@@ -64,7 +64,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
   });
 
   it('never holds a pending deployment: deployment-service moves it on without an event', async () => {
-    answer = { ...answer, status: 'pending' };
+    answer = { ...answer, status: 'pending' as const };
     await get();
     await get();
     expect(asked).toBe(2);
@@ -94,7 +94,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
 
   it('keeps the answer of DELETE, so the next GET says deleted at once', async () => {
     await get();
-    await gateway.services.answer(DeleteDeployment, () => ({ ...answer, status: 'deleted', updatedAt: T2 }));
+    await gateway.services.answer(DeleteDeployment, () => ({ ...answer, status: 'deleted' as const, updatedAt: T2 }));
 
     expect((await gateway.inject({ method: 'DELETE', url: `/deployments/${answer.id}`, headers: bearer })).statusCode).toBe(202);
 

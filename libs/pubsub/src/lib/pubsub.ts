@@ -220,7 +220,9 @@ export class PubSub {
     handler: (payload: PayloadOf<D>, message: Message) => Promise<void> | void,
     options: EventSubscribeOptions = {},
   ): Promise<Subscription> {
-    return this.subscribeJson(definition.subject, definition, handler, options);
+    // Listening live to an at-least-once event: its durable consumers dead-letter a broken one, a listener only says so.
+    const listening = options.delivery === 'at-most-once' && definition.delivery === 'at-least-once';
+    return this.subscribeJson(definition.subject, definition, handler, options, listening);
   }
 
   // --- Request/reply -----------------------------------------------------------------------
@@ -372,17 +374,20 @@ export class PubSub {
     definition: D,
     handler: (payload: PayloadOf<D>, message: Message) => Promise<void> | void,
     options: SubscribeOptions,
+    skipInvalid = false,
   ): Promise<Subscription> {
     return this.subscribe(
       subject,
       async (message) => {
-        let body: unknown;
+        let payload: PayloadOf<D>;
         try {
-          body = JSON.parse(decoder.decode(message.data));
-        } catch {
-          throw new InvalidPayloadError(message.subject, 'body is not JSON');
+          payload = parsePayload(definition, parseJson(message));
+        } catch (error) {
+          if (!skipInvalid || !(error instanceof InvalidPayloadError)) throw error;
+          this.logger.warn(`skipped ${message.subject} ${message.id} (group ${message.group}, listening live): ${describe(error)}`);
+          return;
         }
-        await handler(parsePayload(definition, body), message);
+        await handler(payload, message);
       },
       { ...options, delivery: options.delivery ?? definition.delivery },
     );
@@ -477,6 +482,14 @@ function jsonOptions(definition: EventDefinition, options: PublishOptions): Publ
     contentType: JSON_TYPE,
     headers: { ...options.headers, [CE.dataschema]: dataschemaOf(definition) },
   };
+}
+
+function parseJson(message: Message): unknown {
+  try {
+    return JSON.parse(decoder.decode(message.data));
+  } catch {
+    throw new InvalidPayloadError(message.subject, 'body is not JSON');
+  }
 }
 
 function encodeJson(value: unknown): Uint8Array {

@@ -371,6 +371,24 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       expect(heard.sort()).toEqual(['durable o1', 'view-1 o1', 'view-2 o1']);
     });
 
+    it('dead-letters a broken event in its durable groups only: a live listener skips it', async () => {
+      const Shipped = defineEvent({ subject: topic('shipped'), version: 1, schema: z.object({ orderId: z.string() }), delivery: 'at-least-once' });
+      const publisher = await connect('shop');
+      const listener = await connect('listener');
+      const deadLetters: DeadLetter[] = [];
+      await listener.subscribe(`dead-letter.*.${Shipped.subject}`, async (m) => void deadLetters.push(readDeadLetter(m)));
+      const heard: string[] = [];
+      await listener.on(Shipped, ({ orderId }) => void heard.push(`live ${orderId}`), { group: 'view', delivery: 'at-most-once' });
+      await listener.on(Shipped, ({ orderId }) => void heard.push(`durable ${orderId}`), { group: 'durable' });
+
+      await publisher.publish(Shipped.subject, encode('{"orderId": 7}'), { delivery: 'at-least-once' });
+      await publisher.emit(Shipped, { orderId: 'o2' });
+
+      await waitFor(() => heard.length === 2 && deadLetters.length >= 1, { timeoutMs: 10_000, message: 'the good event heard and the broken one dead-lettered' });
+      expect(heard.sort()).toEqual(['durable o2', 'live o2']);
+      expect(deadLetters.map((letter) => letter.group)).toEqual(['durable']);
+    });
+
     if (brokerRestarts) {
       it('tells onInterrupted listeners when the connection was lost, and live subscriptions hear again after the reconnect', async () => {
         const subject = topic('interrupted');

@@ -5,12 +5,12 @@
  *   email     = the test SMTP server (in the bench process) has received and parsed the "is being provisioned"
  *               email, Message-ID `<deploymentId_1@mediamagic>`;
  *   analytics = analytics-service acks the deployment.created message: a plain nats.js subscription on
- *               `$JS.ACK.>` sees the ack on DEPLOYMENT of a consumer named analytics-service*, whose stream sequence is
+ *               `$JS.ACK.DEPLOYMENT.>` sees the ack of a consumer named analytics-service*, whose stream sequence is
  *               mapped to the deployment after the run (stored message, header ce-id = `<deploymentId>:1`).
  * Fan-out latency = max(email, analytics) - t0; both legs are reported too.
  */
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, type Msg } from '@nats-io/transport-node';
 import type { Email, Platform } from '@mediamagic/testing';
 import { FANOUT_RATE, FANOUT_SECONDS, FANOUT_WAIT_SECONDS, FANOUT_WARMUP_SECONDS } from './config';
 import { benchProcesses, cpuDuring } from './cost';
@@ -131,7 +131,7 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
     `${total} POST /deployments (one verified user, Bearer) at ${FANOUT_RATE}/s for ${FANOUT_SECONDS} s, open loop, fetch with ` +
     `keep-alive from the bench process. t0 = the 202 answer arrives; email = the test SMTP server in the bench process has received ` +
     `and parsed the "is being provisioned" email (Message-ID <deploymentId_1@mediamagic>); analytics = a plain nats.js subscription on ` +
-    `$JS.ACK.> sees analytics-service's ack of the deployment.created message (stream sequence mapped to the deployment via ` +
+    `$JS.ACK.DEPLOYMENT.> sees analytics-service's ack of the deployment.created message (stream sequence mapped to the deployment via ` +
     `the stored message's ce-id after the run). Fan-out = max(email, analytics) - t0, nearest-rank percentiles over every deployment; ` +
     `after the last answer the bench waits at most ${FANOUT_WAIT_SECONDS} s (or until 15 s pass without progress), and a deployment not handled by then counts ` +
     `with the time waited, so a partial run's percentiles are lower bounds. PROVISIONING_DELAY_MS is one hour, so no rollout completes (no "running" email) during the bench. All clocks are ` +
@@ -163,19 +163,19 @@ async function watchAnalyticsAcks(url: string) {
   const decoder = new TextDecoder();
   // v1 subjects: $JS.ACK.<stream>.<consumer>.<delivered>.<streamSeq>.<consumerSeq>.<timestamp>.<pending>;
   // v2 (nats-server 2.10+) put <domain>.<account hash> before the stream and a token after: read both.
-  nc.subscribe('$JS.ACK.>', {
-    callback: (error, message) => {
-      if (error) return;
-      const at = clock();
-      const tokens = message.subject.split('.');
-      const offset = tokens.length >= 11 ? 2 : 0;
-      const [stream, consumer, , streamSeq] = tokens.slice(2 + offset, 6 + offset);
-      const body = decoder.decode(message.data);
-      if (stream !== 'DEPLOYMENT' || !consumer?.startsWith('analytics-service') || (body !== '' && !body.startsWith('+ACK'))) return;
-      const seq = Number(streamSeq);
-      if (!bySeq.has(seq)) bySeq.set(seq, at);
-    },
-  });
+  const callback = (error: Error | null, message: Msg) => {
+    if (error) return;
+    const at = clock();
+    const tokens = message.subject.split('.');
+    const offset = tokens.length >= 11 ? 2 : 0;
+    const [stream, consumer, , streamSeq] = tokens.slice(2 + offset, 6 + offset);
+    const body = decoder.decode(message.data);
+    if (stream !== 'DEPLOYMENT' || !consumer?.startsWith('analytics-service') || (body !== '' && !body.startsWith('+ACK'))) return;
+    const seq = Number(streamSeq);
+    if (!bySeq.has(seq)) bySeq.set(seq, at);
+  };
+  // Only the DEPLOYMENT stream's acks (v1 and v2 subjects): the bench process is one of the loaded ones.
+  for (const subject of ['$JS.ACK.DEPLOYMENT.>', '$JS.ACK.*.*.DEPLOYMENT.>']) nc.subscribe(subject, { callback });
   await nc.flush();
   return {
     count: () => bySeq.size,

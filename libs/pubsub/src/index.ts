@@ -2,7 +2,7 @@ export { PubSub, type Logger, type PubSubOptions, type PublishOptions, type Subs
 export { createPubSub, type CreatePubSubOptions } from './lib/create-pubsub';
 export type { Delivery, Envelope, Headers, Message, MessageHandler } from './lib/message';
 export { CE } from './lib/cloudevents';
-export { currentContext, runInContext, type MessageContext } from './lib/context';
+export { contextOf, currentContext, runInContext, type MessageContext } from './lib/context';
 export { defineEvent, dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './lib/event-definition';
 export { defineRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './lib/request-definition';
 export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError } from './lib/errors';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queryable } from '@mediamagic/database';
 import { ProcessedEvents } from '@mediamagic/messaging';
-import { Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
+import { contextOf, Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
 
@@ -58,7 +58,7 @@ export class EmailSender {
     }
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event
     // makes the broker and analytics drop the repeat. Distinct from the event's own id, which analytics counts too.
-    await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } });
+    await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } }, { context: contextOf(message) });
   }
 
   private async recordSent(message: Message, log: (tx: Queryable) => Promise<unknown>, cause: Error): Promise<void> {

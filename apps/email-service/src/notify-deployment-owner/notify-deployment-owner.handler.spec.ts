@@ -32,6 +32,15 @@ describe('notify deployment owner over SMTP', () => {
     expect(email.text).toContain(`${created.name} (model llama-3-8b, 2 replicas) was created`);
   });
 
+  it('publishes email.sent with the correlation id and idempotency key of the event, caused by it', async () => {
+    const created = { ...deployment('ada@example.com'), replicas: 1, createdAt: new Date().toISOString() };
+    const eventId = await service.platform.emit(DeploymentCreated, created, { correlationId: 'request-7', idempotencyKey: 'deploy-7' });
+
+    const sent = await waitFor(() => service.trackedMessages.find((message) => message.id === `email.sent:${eventId}`), { message: 'email.sent' });
+    expect(sent).toMatchObject({ correlationId: 'request-7', idempotencyKey: 'deploy-7' });
+    expect(sent.headers['ce-causationid']).toBe(eventId);
+  });
+
   it('tells the owner the deployment is running', async () => {
     const succeeded = { ...deployment('ada@example.com'), succeededAt: new Date().toISOString() };
     const email = await emailFor(await service.platform.emit(DeploymentSucceeded, succeeded));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { duplicator, MemoryBroker, MemoryTransport, PubSub, readDeadLetter, type DeadLetter, type TrackingEvent } from '@mediamagic/pubsub';
+import { duplicator, MemoryBroker, MemoryTransport, PubSub, readDeadLetter, type DeadLetter, type Message, type TrackingEvent } from '@mediamagic/pubsub';
 import { AppModule, SERVICE } from '../app.module';
 import type { MailOptions } from '../mail/mailer';
 import { MIGRATIONS } from '../migrations';
@@ -15,6 +15,8 @@ export interface EmailService {
   platform: PubSub;
   /** Every `email.sent` tracking event published so far. */
   tracked: TrackingEvent[];
+  /** The same, as messages: their correlation and causation headers. */
+  trackedMessages: Message[];
   /** Every dead letter so far, with the id of the event it holds. */
   deadLetters: Array<DeadLetter & { eventId: string }>;
   close(): Promise<void>;
@@ -26,7 +28,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()] },
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()], propagateContext: false },
         database: { directory: 'memory://', migrations: MIGRATIONS },
         mail: { directory: join(tmpdir(), 'email-service-unused'), ...mail, from: MAIL_FROM },
       }),
@@ -35,7 +37,11 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   const app: INestApplicationContext = await module.init();
   const platform = new PubSub({ service: 'platform', transport: new MemoryTransport(broker) });
   const tracked: TrackingEvent[] = [];
-  await platform.subscribeEvent('email.sent', (event) => void tracked.push(event));
+  const trackedMessages: Message[] = [];
+  await platform.subscribeEvent('email.sent', (event, message) => {
+    tracked.push(event);
+    trackedMessages.push(message);
+  });
   const deadLetters: EmailService['deadLetters'] = [];
   await platform.subscribe('dead-letter.>', async (message) => void deadLetters.push({ ...readDeadLetter(message), eventId: message.id }), {
     delivery: 'at-least-once',
@@ -43,6 +49,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   return {
     platform,
     tracked,
+    trackedMessages,
     deadLetters,
     close: async () => {
       await platform.close();

@@ -34,9 +34,9 @@ export interface PubSubOptions {
   logger?: Logger;
   /**
    * Whether handlers run inside their message's context (AsyncLocalStorage), so that what they publish
-   * carries its correlation id on its own. Default true. A process that never publishes from a handler
-   * (the gateway passes `RequestOptions.context`) turns it off: on Node 20 one use of AsyncLocalStorage
-   * puts async hooks on every promise of the process from then on.
+   * carries its correlation id on its own. Default true. A process whose handlers publish nothing, or pass
+   * the context themselves (`{ context: contextOf(message) }`), turns it off: on Node 20 one use of
+   * AsyncLocalStorage puts async hooks on every promise of the process from then on.
    */
   propagateContext?: boolean;
 }
@@ -54,6 +54,11 @@ export interface PublishOptions {
   contentType?: string;
   correlationId?: string;
   idempotencyKey?: string;
+  /**
+   * The context to carry (correlation id, causation, idempotency key, trace); default the current one.
+   * A handler of a PubSub without propagateContext passes its message's: `{ context: contextOf(message) }`.
+   */
+  context?: MessageContext;
 }
 
 export interface SubscribeOptions {
@@ -163,7 +168,7 @@ export class PubSub {
   // --- Mode 2: tracking events -------------------------------------------------------------
 
   /** Publishes on `tracking.<name>`; fills in id, source, count 1, timestamp and labels. */
-  async publishEvent(input: TrackingEventInput, options: Pick<PublishOptions, 'delivery'> = {}): Promise<TrackingEvent> {
+  async publishEvent(input: TrackingEventInput, options: Pick<PublishOptions, 'delivery' | 'context'> = {}): Promise<TrackingEvent> {
     const event = parsePayload(TrackingEventDefinition, {
       id: input.id ?? randomUUID(),
       name: input.name,
@@ -175,6 +180,7 @@ export class PubSub {
     await this.publishJson(`${TRACKING_PREFIX}.${event.name}`, event, TrackingEventDefinition, {
       id: event.id,
       delivery: options.delivery,
+      context: options.context,
     });
     return event;
   }
@@ -348,7 +354,7 @@ export class PubSub {
 
   private envelope(subject: string, data: Uint8Array, options: PublishOptions): Envelope {
     assertSubject(subject);
-    const context = currentContext();
+    const context = options.context ?? currentContext();
     const headers = cloudEventHeaders(
       {
         id: options.id,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { CE } from '../cloudevents';
+import { contextOf } from '../context';
 import { readDeadLetter, type DeadLetter } from '../dead-letter';
 import { PermanentError, RemoteError } from '../errors';
 import { defineEvent } from '../event-definition';
@@ -13,7 +14,7 @@ import type { RetryPolicy } from '../retry';
 /** What a transport's test file provides to run the suite against it. */
 export interface SuiteHarness {
   /** A PubSub for `service` on this test's broker (streams for `test.>` included). */
-  connect(service: string, options?: { middlewares?: Middleware[]; retry?: Partial<RetryPolicy> }): Promise<PubSub>;
+  connect(service: string, options?: { middlewares?: Middleware[]; retry?: Partial<RetryPolicy>; propagateContext?: boolean }): Promise<PubSub>;
   /** Stops the broker, then starts it again (real brokers only). */
   restartBroker?(): Promise<void>;
   dispose(): Promise<void>;
@@ -294,6 +295,29 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       expect(message.idempotencyKey).toBe('key-7');
       expect(message.headers[CE.causationId]).toBe(cause);
       expect(message.headers['traceparent']).toBe(traceparent);
+    });
+
+    it('without propagateContext, carries the same context when the handler passes contextOf(message)', async () => {
+      const [incoming, outgoing] = [topic('in'), topic('out')];
+      const relay = await connect('relay', { propagateContext: false });
+      await relay.subscribe(incoming, async (m) => {
+        await relay.publish(outgoing, encode('caused'), { context: contextOf(m) });
+        await relay.publish(outgoing, encode('uncaused'));
+      });
+      const sink = await connect('sink');
+      const caused: Message[] = [];
+      await sink.subscribe(outgoing, async (m) => void caused.push(m));
+      const publisher = await connect('publisher');
+
+      const cause = await publisher.publish(incoming, encode('cause'), { correlationId: 'req-8', idempotencyKey: 'key-8' });
+
+      await waitFor(() => caused.length === 2, { message: 'both events' });
+      const [withContext, without] = ['caused', 'uncaused'].map((body) => caused.find((m) => decode(m.data) === body)!);
+      expect(withContext).toMatchObject({ correlationId: 'req-8', idempotencyKey: 'key-8' });
+      expect(withContext.headers[CE.causationId]).toBe(cause);
+      // Nothing is carried implicitly: the handler did not run inside the message's context.
+      expect(without.correlationId).toBeUndefined();
+      expect(without.headers[CE.causationId]).toBeUndefined();
     });
 
     it('dead-letters a schema-invalid at-most-once event instead of dropping it silently', async () => {

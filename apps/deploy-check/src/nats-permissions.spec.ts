@@ -45,9 +45,9 @@ const CONSUMES: Partial<Record<App, string[]>> = {
   'email-service': [UserRegistered, DeploymentCreated, DeploymentSucceeded, DeploymentFailed].map((event) => event.subject),
   'analytics-service': CATALOG.map((event) => event.subject),
 };
-/** Heard live (core NATS, no consumer): the gateway's deployment views. */
+/** Heard live (core NATS, no consumer): the changes to the gateway's deployment views. */
 const LISTENS: Partial<Record<App, string[]>> = {
-  gateway: [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
+  gateway: [DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
 };
 /** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
 const TRACKS: Partial<Record<App, string>> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
@@ -190,7 +190,8 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'user-service', action: 'publish', subject: 'dead-letter.email-service.user.registered', why: "a service dead-letters only its own group's messages" },
     { user: 'deployment-service', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered', why: 'it reads no stream' },
     { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
-    { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only deployment events' },
+    { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only what changes a deployment it holds' },
+    { user: 'gateway', action: 'subscribe', subject: DeploymentCreated.subject, why: 'a new deployment is pending, which the gateway never holds' },
     { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway reads no stream' },
     { user: 'user-service', action: 'subscribe', subject: CreateDeployment.subject, why: 'only deployment-service answers deployments.*' },
     { user: 'email-service', action: 'subscribe', subject: RegisterUser.subject, why: 'only user-service answers users.*' },

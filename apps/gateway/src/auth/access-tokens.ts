@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config';
+import { BoundedMap } from '../support/bounded-map';
 
 export const ACCESS_TOKEN_LIFETIME_SECONDS = 60 * 60;
 export const TOKEN_ISSUER = 'mediamagic-gateway';
@@ -35,7 +36,7 @@ export class AccessTokens {
   private readonly key: Promise<webcrypto.CryptoKey>;
   // A token's signature and claims cannot change, so each is checked once until it expires: a client
   // sends the same token with every request.
-  private readonly verified = new Map<string, { caller: Caller; expiresAt: number }>();
+  private readonly verified = new BoundedMap<string, { caller: Caller; expiresAt: number }>(VERIFIED_CAPACITY);
 
   constructor(@Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'JWT_SECRET'>) {
     const secret = config.JWT_SECRET ? Buffer.from(config.JWT_SECRET, 'utf8') : randomBytes(32);
@@ -64,7 +65,7 @@ export class AccessTokens {
       const { payload } = await jwtVerify(token, await this.key, { algorithms: [ALGORITHM], issuer: TOKEN_ISSUER, requiredClaims: ['sub', 'exp'] });
       const verifiedEmail = payload['email_verified'] === true && typeof payload['email'] === 'string' ? payload['email'] : undefined;
       const caller = { id: payload.sub!, ...(verifiedEmail ? { verifiedEmail } : {}) };
-      this.remember(token, caller, payload.exp! * 1000);
+      this.verified.put(token, { caller, expiresAt: payload.exp! * 1000 });
       return caller;
     } catch {
       return undefined;
@@ -77,10 +78,4 @@ export class AccessTokens {
     return known && known.expiresAt > Date.now() ? known.caller : undefined;
   }
 
-  private remember(token: string, caller: Caller, expiresAt: number): void {
-    this.verified.delete(token);
-    this.verified.set(token, { caller, expiresAt });
-    // The Map keeps insertion order: the token verified longest ago goes first.
-    if (this.verified.size > VERIFIED_CAPACITY) this.verified.delete(this.verified.keys().next().value!);
-  }
 }

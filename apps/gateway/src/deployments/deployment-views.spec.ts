@@ -3,7 +3,7 @@ import type { PubSub } from '@mediamagic/pubsub';
 import { NotFoundException } from '@nestjs/common';
 import { waitFor } from '@mediamagic/testing';
 import { aDeployment, startTestGateway, type TestGateway } from '../testing/test-gateway';
-import { DeploymentViews, VIEWS_CAPACITY } from './deployment-views';
+import { DeploymentViews, VIEW_TTL_MS, VIEWS_CAPACITY } from './deployment-views';
 
 const OWNER = '0b9c6f7e-3f7a-4d8e-9a51-2c1d0e6f7a8b';
 const T0 = '2026-01-01T10:00:00.000Z';
@@ -19,15 +19,19 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
   let bearer: Record<string, string>;
   let asked: number;
   let answer: ReturnType<typeof aDeployment>;
+  /** While set, deployment-service answers only once it resolves. */
+  let gate: Promise<void> | undefined;
   const get = async (id = answer.id) => gateway.inject({ method: 'GET', url: `/deployments/${id}`, headers: bearer });
 
   beforeEach(async () => {
     gateway = await startTestGateway();
     bearer = { authorization: `Bearer ${await gateway.tokenFor(OWNER)}` };
     asked = 0;
+    gate = undefined;
     answer = aDeployment({ ownerId: OWNER, status: 'provisioning', createdAt: T0, updatedAt: T0 });
-    await gateway.services.answer(GetDeployment, ({ id, ownerId }) => {
+    await gateway.services.answer(GetDeployment, async ({ id, ownerId }) => {
       asked++;
+      await gate;
       if (id !== answer.id || ownerId !== answer.ownerId) throw new NotFoundException(`no deployment ${id}`);
       return answer;
     });
@@ -70,14 +74,19 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
     expect(asked).toBe(2);
   });
 
-  it('does not hold an answer older than an event it heard (the answer left before the event arrived)', async () => {
+  it('does not hold an answer when an event was heard while it was being asked for: the answer may predate it', async () => {
+    let answered!: () => void;
+    gate = new Promise<void>((resolve) => (answered = resolve));
+    const heard = vi.spyOn(gateway.app.get(DeploymentViews), 'succeeded');
+    const first = get();
+    await waitFor(() => asked === 1, { timeoutMs: 5_000, message: 'the first GET to reach deployment-service' });
     await gateway.services.emit(DeploymentSucceeded, { ...eventOf(answer.id), succeededAt: T1 });
-    const views = gateway.app.get(DeploymentViews);
-    await waitFor(() => (views as unknown as { entries: Map<string, unknown> }).entries.has(answer.id), { timeoutMs: 5_000, message: 'the event to be heard' });
+    await waitFor(() => heard.mock.calls.length === 1, { timeoutMs: 5_000, message: 'the event to be heard' });
+    answered();
 
-    expect((await get()).json().status).toBe('provisioning');
-    answer = { ...answer, status: 'running', updatedAt: T1 };
-    // Still asked: the provisioning answer (T0) was older than the event (T1), so it was not kept.
+    expect((await first).json().status).toBe('provisioning');
+    answer = { ...answer, status: 'running' as const, updatedAt: T1 };
+    expect((await get()).json().status).toBe('running');
     expect((await get()).json().status).toBe('running');
     expect(asked).toBe(2);
   });
@@ -106,48 +115,54 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
 describe('DeploymentViews', () => {
   let interrupt: () => void;
   let views: DeploymentViews;
+  let asked: number;
   const view = aDeployment({ ownerId: OWNER, status: 'provisioning', createdAt: T0, updatedAt: T0 });
+  const ask = (answer: typeof view) => async () => {
+    asked++;
+    return answer;
+  };
 
   beforeEach(() => {
+    asked = 0;
     views = new DeploymentViews({ onInterrupted: (listener: () => void) => (interrupt = listener) } as unknown as PubSub);
   });
 
-  it('forgets everything when the broker connection was interrupted: events may have been missed', () => {
-    views.remember(view);
-    expect(views.get(OWNER, view.id)).toEqual(view);
-
+  it('forgets everything when the broker connection was interrupted: events may have been missed', async () => {
+    await views.get(OWNER, view.id, ask(view));
     interrupt();
+    await views.get(OWNER, view.id, ask(view));
 
-    expect(views.get(OWNER, view.id)).toBeUndefined();
+    expect(asked).toBe(2);
   });
 
-  it('ignores an event older than the view it holds, and a created event changes no view', () => {
-    views.remember({ ...view, status: 'running', updatedAt: T2 });
+  it('ignores an event older than the view it holds', async () => {
+    await views.get(OWNER, view.id, ask({ ...view, status: 'running', updatedAt: T2 }));
     views.failed({ ...eventOf(view.id), reason: 'late', failedAt: T1 });
-    views.created({ ...eventOf(view.id), replicas: 1, createdAt: T0 });
 
-    expect(views.get(OWNER, view.id)).toMatchObject({ status: 'running', updatedAt: T2 });
+    expect(await views.get(OWNER, view.id, ask(view))).toMatchObject({ status: 'running', updatedAt: T2 });
+    expect(asked).toBe(1);
   });
 
-  it('lets a view expire, and holds a fresh answer again after that', () => {
+  it('lets a view expire, and holds a fresh answer again after that', async () => {
     vi.useFakeTimers({ now: Date.parse(T0) });
     try {
-      views.remember(view);
-      vi.advanceTimersByTime(60_001);
-      expect(views.get(OWNER, view.id)).toBeUndefined();
+      await views.get(OWNER, view.id, ask(view));
+      vi.advanceTimersByTime(VIEW_TTL_MS + 1);
+      await views.get(OWNER, view.id, ask(view));
+      await views.get(OWNER, view.id, ask(view));
 
-      views.remember(view);
-      expect(views.get(OWNER, view.id)).toEqual(view);
+      expect(asked).toBe(2);
     } finally {
       vi.useRealTimers();
     }
   });
 
-  it('holds at most VIEWS_CAPACITY deployments, dropping the one changed longest ago', () => {
+  it('holds at most VIEWS_CAPACITY deployments, dropping the one held longest', async () => {
     const first = aDeployment({ ownerId: OWNER, status: 'running', updatedAt: T1 });
-    views.remember(first);
+    await views.get(OWNER, first.id, ask(first));
     for (let i = 0; i < VIEWS_CAPACITY; i++) views.remember(aDeployment({ ownerId: OWNER, status: 'running', updatedAt: T1 }));
+    await views.get(OWNER, first.id, ask(first));
 
-    expect(views.get(OWNER, first.id)).toBeUndefined();
+    expect(asked).toBe(2);
   });
 });

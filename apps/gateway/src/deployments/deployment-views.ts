@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded, type DeploymentView } from '@mediamagic/contracts';
+import { DeploymentDeleted, DeploymentFailed, DeploymentSucceeded, type DeploymentView } from '@mediamagic/contracts';
 import { OnEvent, PubSub, type EventSubscribeOptions, type PayloadOf } from '@mediamagic/pubsub';
 import type { z } from 'zod';
+import { BoundedMap } from '../support/bounded-map';
 
 type View = z.output<typeof DeploymentView>;
-
-/** A deployment as last seen: its view, or only the time of its latest event while no view is known. */
-interface Entry {
-  view?: View;
-  updatedAt: string;
-  expiresAt: number;
-}
 
 export const VIEWS_CAPACITY = 10_000;
 /** However an event got lost, a view is never older than this. */
 export const VIEW_TTL_MS = 60_000;
 
 /**
- * Every gateway process hears every deployment event as it is published (core NATS, its own queue group):
- * a cache that clears itself after an interruption needs no durable consumer.
+ * Every gateway process hears the events that change a held view as they are published (core NATS, its own
+ * queue group): a cache that clears itself after an interruption needs no durable consumer.
  */
 const LIVE: EventSubscribeOptions = { delivery: 'at-most-once', group: `gateway-views-${randomUUID()}` };
 
@@ -29,39 +23,47 @@ const LIVE: EventSubscribeOptions = { delivery: 'at-most-once', group: `gateway-
  *
  * It is right only as long as every change of a held view arrives as an event, hence:
  * - a `pending` view is never held: deployment-service moves it to `provisioning` without publishing;
- * - a view from a reply is held only if it is newer than every event seen for that deployment (a reply
- *   may have left before an event that arrived first);
+ * - an answer is not held when an event for that deployment was heard while it was being asked for (the
+ *   answer may have left before the event);
  * - everything is dropped when the broker connection is interrupted (events may have been missed), and
  *   a view expires after VIEW_TTL_MS in any case.
  * Times are the ISO timestamps of the deployment's events, so they compare as strings.
  */
 @Injectable()
 export class DeploymentViews {
-  private readonly entries = new Map<string, Entry>();
+  private readonly views = new BoundedMap<string, { view: View; expiresAt: number }>(VIEWS_CAPACITY);
+  /** Deployments being asked for: how many askers, and the time of the latest event heard meanwhile. */
+  private readonly asking = new Map<string, { askers: number; heardAt: string }>();
 
   constructor(@Inject(PubSub) pubsub: PubSub) {
-    pubsub.onInterrupted(() => this.entries.clear());
+    pubsub.onInterrupted(() => this.views.clear());
   }
 
-  /** The caller's deployment as the gateway knows it; undefined when it must ask deployment-service. */
-  get(ownerId: string, id: string): View | undefined {
-    const entry = this.entries.get(id);
-    if (!entry?.view || entry.expiresAt < Date.now()) return undefined;
+  /** The caller's deployment: held, or asked of deployment-service with `ask` (and held when it may be). */
+  async get(ownerId: string, id: string, ask: () => Promise<View>): Promise<View> {
+    const held = this.held(id);
     // Another owner's deployment is deployment-service's to refuse, with its own 404.
-    return entry.view.ownerId === ownerId ? entry.view : undefined;
+    if (held?.view.ownerId === ownerId) return held.view;
+    const asking = this.asking.get(id) ?? { askers: 0, heardAt: '' };
+    this.asking.set(id, asking);
+    asking.askers++;
+    try {
+      const view = await ask();
+      // An answer no newer than an event heard meanwhile may predate it (two events can share a millisecond).
+      if (view.updatedAt > asking.heardAt) this.remember(view);
+      return view;
+    } finally {
+      if (--asking.askers === 0) this.asking.delete(id);
+    }
   }
 
-  /** Keeps a view deployment-service answered with, when it may; returns it. */
+  /** Holds a view deployment-service answered with (a DELETE's too), unless it is pending or older than the one held. */
   remember(view: View): View {
-    const entry = this.entries.get(view.id);
-    const newer = !entry || entry.expiresAt < Date.now() || view.updatedAt > entry.updatedAt;
-    if (view.status !== 'pending' && newer) this.put(view.id, { view, updatedAt: view.updatedAt });
+    const held = this.held(view.id);
+    if (view.status !== 'pending' && (!held || view.updatedAt > held.view.updatedAt)) {
+      this.views.put(view.id, { view, expiresAt: Date.now() + VIEW_TTL_MS });
+    }
     return view;
-  }
-
-  @OnEvent(DeploymentCreated, LIVE)
-  created(event: PayloadOf<typeof DeploymentCreated>): void {
-    this.apply(event.deploymentId, event.createdAt, undefined);
   }
 
   @OnEvent(DeploymentSucceeded, LIVE)
@@ -79,17 +81,19 @@ export class DeploymentViews {
     this.apply(event.deploymentId, event.deletedAt, (view) => ({ ...view, status: 'deleted' }));
   }
 
-  private apply(id: string, at: string, change: ((view: View) => View) | undefined): void {
-    const entry = this.entries.get(id);
-    if (entry && at < entry.updatedAt) return;
-    const view = entry?.view && change ? { ...change(entry.view), updatedAt: at } : undefined;
-    this.put(id, { view, updatedAt: at });
+  // deployment.created is not heard: it makes a pending deployment, which is never held.
+  private apply(id: string, at: string, change: (view: View) => View): void {
+    const asking = this.asking.get(id);
+    if (asking && at > asking.heardAt) asking.heardAt = at;
+    const held = this.held(id);
+    // The event, not a later one that arrived first (a deployment's events are published in order, so it is rare).
+    if (held && at >= held.view.updatedAt) this.views.put(id, { view: { ...change(held.view), updatedAt: at }, expiresAt: held.expiresAt });
   }
 
-  private put(id: string, entry: Omit<Entry, 'expiresAt'>): void {
-    // Re-inserted, so the Map's order is the order of last change, and the oldest goes first.
-    this.entries.delete(id);
-    this.entries.set(id, { ...entry, expiresAt: Date.now() + VIEW_TTL_MS });
-    if (this.entries.size > VIEWS_CAPACITY) this.entries.delete(this.entries.keys().next().value!);
+  private held(id: string): { view: View; expiresAt: number } | undefined {
+    const held = this.views.get(id);
+    if (!held || held.expiresAt >= Date.now()) return held;
+    this.views.delete(id);
+    return undefined;
   }
 }

@@ -81,7 +81,7 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeployment>> {
-    return this.views.get(callerId, id) ?? this.views.remember(await this.services.call(GetDeployment, { ownerId: callerId, id }, { context }));
+    return this.views.get(callerId, id, () => this.services.call(GetDeployment, { ownerId: callerId, id }, { context }));
   }
 
   @Get(':id/events')

@@ -115,10 +115,9 @@ const MAX_NAMED = 500;
  */
 function prepared(text: string, params: readonly unknown[]): pg.QueryConfig {
   const values = params as unknown[];
-  if (!/^\s*(select|insert|update|delete|with)\b/i.test(text)) return { text, values };
   let name = names.get(text);
   if (name === undefined) {
-    if (names.size >= MAX_NAMED) return { text, values };
+    if (names.size >= MAX_NAMED || !/^\s*(select|insert|update|delete|with)\b/i.test(text)) return { text, values };
     names.set(text, (name = `s${names.size}`));
   }
   return { name, text, values };

@@ -64,13 +64,13 @@ export async function restartTimes(platform: Platform): Promise<{ wall: ByServic
   return { wall, logged };
 }
 
-/** CPU time (user + system, in clock ticks of 10 ms) of a process; 0 when it is gone. */
-function cpuTicks(pid: number): number {
+/** CPU time of a process in clock ticks of 10 ms, in user space and in the kernel; zeros when it is gone. */
+function cpuTicks(pid: number): { user: number; system: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    return { user: Number(fields[11]), system: Number(fields[12]) };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
 
@@ -103,18 +103,26 @@ function descendsFromBench(pid: number): boolean {
   return false;
 }
 
-/** Runs `work` and says how much of one core each process used meanwhile (100% = one core busy). */
+/**
+ * Runs `work` and says how much of one core each process used meanwhile (100% = one core busy), and how
+ * much of that was in the kernel (system calls, which are dear on this machine).
+ */
 export async function cpuDuring<T>(processes: Record<string, number[]>, work: () => Promise<T>): Promise<{ result: T; usage: string }> {
-  const ticks = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+  const ticks = (pids: number[]) =>
+    pids.map(cpuTicks).reduce((sum, { user, system }) => ({ user: sum.user + user, system: sum.system + system }), { user: 0, system: 0 });
   const before = Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, ticks(pids)]));
   const began = now();
   const result = await work();
   const seconds = (now() - began) / 1000;
   const usage = Object.entries(processes)
-    .map(([name, pids]) => [name, (ticks(pids) - before[name]) / seconds] as const)
+    .map(([name, pids]) => {
+      const after = ticks(pids);
+      const system = (after.system - before[name]!.system) / seconds;
+      return [name, (after.user - before[name]!.user) / seconds + system, system] as const;
+    })
     .filter(([, percent]) => percent >= 1)
     .sort((a, b) => b[1] - a[1])
-    .map(([name, percent]) => `${name} ${Math.round(percent)}%`)
+    .map(([name, percent, system]) => `${name} ${Math.round(percent)}% (kernel ${Math.round(system)}%)`)
     .join(', ');
   return { result, usage };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateDeployment } from '@mediamagic/contracts';
-import { Database, once } from '@mediamagic/database';
+import { Database, once, type Queryable } from '@mediamagic/database';
 import { OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
 import type { z } from 'zod';
 import type { StoredEvent } from '../deployment/deployment-event';
@@ -21,14 +21,18 @@ export class CreateDeploymentHandler {
   async create(request: z.output<typeof CreateDeployment.request>, message: Message): Promise<ResponseOf<typeof CreateDeployment>> {
     const { owner, name, model, replicas } = request;
     const fresh: { created?: StoredEvent } = {};
-    // Keys are per owner: one user's key can never replay another user's deployment.
-    const { result, replayed } = await once(this.db, `deployments.create:${owner.id}`, message.idempotencyKey, request, async (tx) => {
-      fresh.created = await this.store.create(tx, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas });
+    const create = async (on: Queryable) => {
+      fresh.created = await this.store.create(on, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas });
       return fold([fresh.created]);
-    });
+    };
+    // Keys are per owner: one user's key can never replay another user's deployment. Without a key the
+    // creation is one statement, atomic on its own: no transaction to open and commit around it.
+    const { result, replayed } = message.idempotencyKey
+      ? await once(this.db, `deployments.create:${owner.id}`, message.idempotencyKey, request, create)
+      : { result: await create(this.db), replayed: false };
     // deployment.created is in the store, which the relay publishes. A replay is the first request's
     // answer: its rollout started back then.
-    if (!replayed && fresh.created) this.rollout.start(fresh.created.deploymentId);
+    if (!replayed && fresh.created) this.rollout.start(fresh.created.deploymentId, [fresh.created]);
     return result;
   }
 }

@@ -78,4 +78,26 @@ describe('DeploymentEventStore', () => {
     expect(attempts).toBe(3);
     expect(await versionsOf(deploymentId)).not.toContain('4 deployment.succeeded');
   });
+
+  it('decides on a history the caller holds, and reads again when it was stale', async () => {
+    const deploymentId = randomUUID();
+    const created = await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
+    await store.append(deploymentId, () => ({ type: 'deployment.deleted', data: {} }), [created]);
+    const seen: number[] = [];
+
+    // [created] is stale now: version 2 is taken, so the store reads the history and decides again.
+    const { appended, history } = await store.append(
+      deploymentId,
+      (events) => {
+        seen.push(events.length);
+        return fold(events).status === 'deleted' ? null : { type: 'deployment.provisioning-started', data: {} };
+      },
+      [created],
+    );
+
+    expect(seen).toEqual([1, 2]);
+    expect(appended).toBeNull();
+    expect(fold(history).status).toBe('deleted');
+    expect(await versionsOf(deploymentId)).toEqual(['1 deployment.created', '2 deployment.deleted']);
+  });
 });

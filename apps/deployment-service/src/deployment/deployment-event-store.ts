@@ -70,22 +70,24 @@ export class DeploymentEventStore {
   /**
    * Reads the history, asks `decide` and appends its event as the next version. When a concurrent
    * writer took that version first, reads and decides again on the newer history: the decision may
-   * well change (a deleted deployment is not provisioned).
+   * well change (a deleted deployment is not provisioned). `history`, when the caller has just read or
+   * written it, saves reading it again: the version check still catches anything newer.
    */
-  async append(deploymentId: string, decide: Decision): Promise<Appended> {
-    for (let race = 0; race < MAX_LOST_RACES; race++) {
-      const history = await this.history(deploymentId);
-      const event = decide(history);
-      if (!event) return { history, appended: null };
-      const created = createdEventOf(history);
+  async append(deploymentId: string, decide: Decision, history?: readonly StoredEvent[]): Promise<Appended> {
+    let current = history ?? (await this.history(deploymentId));
+    for (let race = 1; ; race++) {
+      const event = decide(current);
+      if (!event) return { history: [...current], appended: null };
+      const created = createdEventOf(current);
       try {
-        const appended = await this.insert(this.db, event, { deploymentId, ownerId: created.ownerId, version: history.length + 1 });
-        return { history: [...history, appended], appended };
+        const appended = await this.insert(this.db, event, { deploymentId, ownerId: created.ownerId, version: current.length + 1 });
+        return { history: [...current, appended], appended };
       } catch (error) {
         if (!isUniqueViolation(error, 'deployment_events_pkey')) throw error;
+        if (race === MAX_LOST_RACES) throw new ConflictException(`deployment ${deploymentId} is being changed by someone else, try again`);
       }
+      current = await this.history(deploymentId);
     }
-    throw new ConflictException(`deployment ${deploymentId} is being changed by someone else, try again`);
   }
 
   /** Histories of an owner's deployments, newest first, starting after `after`. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { runInContext } from '@mediamagic/pubsub';
+import type { StoredEvent } from '../deployment/deployment-event';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
 import { nextRolloutEvent, provisioningDueAt } from './rollout';
 
@@ -35,21 +36,23 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const deploymentId of unfinished) this.start(deploymentId);
   }
 
-  /** Starts (or resumes) the rollout of a deployment, in the background. */
-  start(deploymentId: string): void {
-    this.schedule(deploymentId, 0);
+  /** Starts (or resumes) the rollout of a deployment, in the background; `history` when the caller has it at hand. */
+  start(deploymentId: string, history?: readonly StoredEvent[]): void {
+    this.schedule(deploymentId, 0, history);
   }
 
   /** One step of the rollout as of `now`; schedules the next one. Public so a test can play a timer firing. */
-  async advance(deploymentId: string, now = new Date()): Promise<void> {
+  async advance(deploymentId: string, now = new Date(), known?: readonly StoredEvent[]): Promise<void> {
     try {
-      const [created] = await this.store.history(deploymentId);
+      const history = known ?? (await this.store.history(deploymentId));
+      const [created] = history;
       if (!created) return;
       // The rollout's events belong to the request that created the deployment, even after a restart.
       await runInContext({ correlationId: created.correlationId ?? undefined }, async () => {
         // Its events are published by the relay from the store.
-        const { history } = await this.store.append(deploymentId, (events) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs));
-        const dueAt = provisioningDueAt(history, this.settings.provisioningDelayMs);
+        const next = (events: readonly StoredEvent[]) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs);
+        const { history: after } = await this.store.append(deploymentId, next, history);
+        const dueAt = provisioningDueAt(after, this.settings.provisioningDelayMs);
         if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
       });
     } catch (error) {
@@ -66,12 +69,12 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.allSettled(this.steps);
   }
 
-  private schedule(deploymentId: string, delayMs: number): void {
+  private schedule(deploymentId: string, delayMs: number, history?: readonly StoredEvent[]): void {
     if (this.stopped) return;
     clearTimeout(this.timers.get(deploymentId));
     const timer = setTimeout(() => {
       this.timers.delete(deploymentId);
-      const step = this.advance(deploymentId).finally(() => this.steps.delete(step));
+      const step = this.advance(deploymentId, new Date(), history).finally(() => this.steps.delete(step));
       this.steps.add(step);
     }, Math.max(0, delayMs));
     this.timers.set(deploymentId, timer);

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Queryable } from '@mediamagic/database';
-import { ProcessedEvents } from '@mediamagic/messaging';
+import { ProcessedEvents, type Statement } from '@mediamagic/messaging';
 import { contextOf, Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
@@ -30,25 +29,25 @@ export class EmailSender {
 
   async sendOnce(message: Message, email: Email): Promise<void> {
     const messageId = `<${message.id.replace(/[^\w.-]/g, '_')}@mediamagic>`;
-    const log = (tx: Queryable) =>
-      tx.query('insert into sent_emails (event_id, template, recipient, subject, message_id) values ($1, $2, $3, $4, $5)', [
-        message.id,
-        email.template,
-        email.to,
-        email.subject,
-        messageId,
-      ]);
+    // The log row goes with the event's mark, in the same round trip.
+    const log: Statement = {
+      sql: 'insert into sent_emails (event_id, template, recipient, subject, message_id) select $1, $2, $3, $4, $5 from fresh returning 1',
+      params: [message.id, email.template, email.to, email.subject, messageId],
+    };
     // The event's mark, the log row and the send commit together: a failed send rolls back and is
     // retried, a redelivery after the commit sends nothing. A crash after the SMTP server accepted and
     // before the commit sends it again, with the same Message-ID: at least once, recognisably.
     let sent = false;
     try {
       await this.sending.run(() =>
-        this.processed.once(message, async (tx) => {
-          await log(tx);
-          await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-          sent = true;
-        }),
+        this.processed.once(
+          message,
+          async () => {
+            await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+            sent = true;
+          },
+          log,
+        ),
       );
     } catch (error) {
       if (!sent) throw error;
@@ -61,14 +60,12 @@ export class EmailSender {
     await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } }, { context: contextOf(message) });
   }
 
-  private async recordSent(message: Message, log: (tx: Queryable) => Promise<unknown>, cause: Error): Promise<void> {
+  private async recordSent(message: Message, log: Statement, cause: Error): Promise<void> {
     this.logger.warn(`${message.id}: sent, but not recorded (${cause.message}); recording it as soon as the database answers`);
     const deadline = Date.now() + RECORD_FOR_MS;
     for (;;) {
       try {
-        await this.processed.once(message, async (tx) => {
-          await log(tx);
-        });
+        await this.processed.once(message, async () => undefined, log);
         return;
       } catch (error) {
         // Given up: the redelivery sends it again, with the same Message-ID.

@@ -15,7 +15,7 @@ export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTI
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
   // Each send holds a database connection until the server accepted the email: all handlers together
-  // send at most this many at once, under the pool's 10, leaving room for the readiness check.
+  // send at most this many at once, under the pool's size (AppModule), leaving room for the readiness check.
   private readonly sending = new Limiter(SMTP_CONNECTIONS);
 
   constructor(

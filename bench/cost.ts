@@ -111,9 +111,11 @@ export async function cpuDuring<T>(processes: Record<string, number[]>, work: ()
   const ticks = (pids: number[]) =>
     pids.map(cpuTicks).reduce((sum, { user, system }) => ({ user: sum.user + user, system: sum.system + system }), { user: 0, system: 0 });
   const before = Object.fromEntries(Object.entries(processes).map(([name, pids]) => [name, ticks(pids)]));
+  const stolenBefore = stolenTicks();
   const began = now();
   const result = await work();
   const seconds = (now() - began) / 1000;
+  const stolen = (stolenTicks() - stolenBefore) / seconds;
   const usage = Object.entries(processes)
     .map(([name, pids]) => {
       const after = ticks(pids);
@@ -124,5 +126,14 @@ export async function cpuDuring<T>(processes: Record<string, number[]>, work: ()
     .sort((a, b) => b[1] - a[1])
     .map(([name, percent, system]) => `${name} ${Math.round(percent)}% (kernel ${Math.round(system)}%)`)
     .join(', ');
-  return { result, usage };
+  return { result, usage: `${usage}; taken by the hypervisor (steal) ${Math.round(stolen)}%` };
+}
+
+/** Clock ticks the hypervisor ran something else while this VM's CPUs wanted to run (/proc/stat), all CPUs. */
+function stolenTicks(): number {
+  try {
+    return Number(readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)[8] ?? 0);
+  } catch {
+    return 0;
+  }
 }

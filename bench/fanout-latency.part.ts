@@ -25,7 +25,7 @@ const clock = (): number => performance.timeOrigin + performance.now();
 const P99_LIMIT_MS = 50;
 
 export async function fanoutLatencyPart(platform: Platform, token: string): Promise<PartOutcome> {
-  const emailAt = stampArrivals(platform.smtp);
+  const { at: emailAt, stop: stopStamping } = stampArrivals(platform.smtp);
   const acks = await watchAnalyticsAcks(platform.nats.url);
   const sent = new Map<string, number>();
   const postLatencies: number[] = [];
@@ -91,8 +91,7 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
   const analyticsAt = await acks.byDeployment();
   acks.stop();
   post.close();
-  platform.smtp.onAccepted = undefined;
-  platform.smtp.parse = true;
+  stopStamping();
 
   // A deployment not handled when the bench stopped waiting counts with the time it had waited: a lower bound.
   const email: number[] = [];
@@ -172,7 +171,7 @@ function rate(count: number, ms: number): number {
  * When each email arrived, by Message-ID, read from the raw header block as the server accepts it. Parsing every
  * email (postal-mime, ~0.7 ms each here) took a seventh of a core that the services measured need.
  */
-function stampArrivals(smtp: SmtpServer): Map<string, number> {
+function stampArrivals(smtp: SmtpServer): { at: Map<string, number>; stop(): void } {
   const at = new Map<string, number>();
   smtp.parse = false;
   smtp.onAccepted = (raw) => {
@@ -181,7 +180,11 @@ function stampArrivals(smtp: SmtpServer): Map<string, number> {
     const messageId = /^message-id:\s*(<[^>\r\n]+>)/im.exec(raw.toString('latin1', 0, end < 0 ? raw.length : end))?.[1];
     if (messageId && !at.has(messageId)) at.set(messageId, now);
   };
-  return at;
+  const stop = () => {
+    smtp.onAccepted = undefined;
+    smtp.parse = true;
+  };
+  return { at, stop };
 }
 
 /** Acks of analytics-service's consumers on the DEPLOYMENT stream, by stream sequence; mapped to deployments afterwards. */

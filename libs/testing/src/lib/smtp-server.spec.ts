@@ -21,6 +21,21 @@ describe('startSmtpServer', () => {
     expect(smtp.to('b@example.com')[0]!.text).toContain(`https://x.example/${'y'.repeat(100)}`);
   });
 
+  it('hands over the raw message as it accepts it, and parses nothing when told not to', async () => {
+    const accepted: Buffer[] = [];
+    smtp.onAccepted = (raw) => accepted.push(raw);
+    smtp.parse = false;
+    try {
+      await send('raw@example.com');
+    } finally {
+      smtp.onAccepted = undefined;
+      smtp.parse = true;
+    }
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]!.toString()).toMatch(/^To: raw@example\.com\r$/m);
+    expect(smtp.to('raw@example.com')).toHaveLength(0);
+  });
+
   it('refuses recipients as the rule says, per attempt', async () => {
     await expect(send('nobody@example.com')).rejects.toMatchObject({ responseCode: 550 });
     await expect(send('busy@example.com')).rejects.toMatchObject({ responseCode: 451 });

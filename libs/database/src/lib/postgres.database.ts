@@ -33,7 +33,6 @@ export class PostgresDatabase extends Database {
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
     // pg-pool stops listening to a client it lent out: a server restart would then be an unhandled
     // 'error' event, which ends the process. The work fails instead, and the broken client is dropped.
     let lost: Error | undefined;
@@ -41,7 +40,7 @@ export class PostgresDatabase extends Database {
       lost = error;
       this.logger.error(`PostgreSQL connection lost: ${error.message}`);
     };
-    client.on('error', onError);
+    const client = await this.lend(onError);
     try {
       await client.query('begin');
       const result = await work({
@@ -56,6 +55,21 @@ export class PostgresDatabase extends Database {
       client.off('error', onError);
       client.release(lost);
     }
+  }
+
+  /**
+   * A client from the pool, already listening for errors. Not `await pool.connect()`: a new connection's
+   * "ready" and a restarting server's "terminating connection" can come in one packet, and the error
+   * would be emitted before an awaiting caller could listen.
+   */
+  private lend(onError: (error: Error) => void): Promise<pg.PoolClient> {
+    return new Promise((resolve, reject) =>
+      this.pool.connect((error, client) => {
+        if (error || !client) return reject(error);
+        client.on('error', onError);
+        resolve(client);
+      }),
+    );
   }
 
   /** On a connection of its own, outside the pool: a LISTEN lasts as long as its session. */

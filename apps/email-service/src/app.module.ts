@@ -4,7 +4,7 @@ import { ProcessedEvents } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import type { EmailConfig } from './config';
 import { EmailSender } from './mail/email-sender';
-import { createMailer, Mailer, SMTP_CONNECTIONS, type MailOptions } from './mail/mailer';
+import { createMailer, Mailer, type MailOptions } from './mail/mailer';
 import { MIGRATIONS } from './migrations';
 import { NotifyDeploymentOwnerHandler } from './notify-deployment-owner/notify-deployment-owner.handler';
 import { SendVerificationEmailHandler } from './send-verification-email/send-verification-email.handler';
@@ -19,8 +19,7 @@ export interface Infrastructure extends ServiceInfrastructure {
 export function infrastructureFrom(config: EmailConfig): Infrastructure {
   return {
     // Its one publish (email.sent) passes the message's context itself (PubSubOptions.propagateContext).
-    // Every send holds a database connection until the SMTP server accepted the email (EmailSender).
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false, poolSize: SMTP_CONNECTIONS + 4 }),
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false }),
     mail: { from: config.MAIL_FROM, smtpUrl: config.SMTP_URL, directory: `${config.DATA_DIR}/${SERVICE}/mail` },
   };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ProcessedEvents, type Statement } from '@mediamagic/messaging';
+import { ProcessedEvents } from '@mediamagic/messaging';
 import { contextOf, Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
@@ -14,8 +14,7 @@ export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTI
 @Injectable()
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
-  // Each send holds a database connection until the server accepted the email: all handlers together
-  // send at most this many at once, under the pool's size (AppModule), leaving room for the readiness check.
+  // All handlers together send at most this many at once: one per pooled SMTP connection.
   private readonly sending = new Limiter(SMTP_CONNECTIONS);
 
   constructor(
@@ -29,45 +28,37 @@ export class EmailSender {
 
   async sendOnce(message: Message, email: Email): Promise<void> {
     const messageId = `<${message.id.replace(/[^\w.-]/g, '_')}@mediamagic>`;
-    // The log row goes with the event's mark, in the same round trip.
-    const log: Statement = {
-      sql: 'insert into sent_emails (event_id, template, recipient, subject, message_id) select $1, $2, $3, $4, $5 from fresh returning 1',
-      params: [message.id, email.template, email.to, email.subject, messageId],
-    };
-    // The event's mark, the log row and the send commit together: a failed send rolls back and is
-    // retried, a redelivery after the commit sends nothing. A crash after the SMTP server accepted and
-    // before the commit sends it again, with the same Message-ID: at least once, recognisably.
-    let sent = false;
-    try {
-      await this.sending.run(() =>
-        this.processed.once(
-          message,
-          async () => {
-            await this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-            sent = true;
-          },
-          log,
-        ),
-      );
-    } catch (error) {
-      if (!sent) throw error;
-      // The server has the email but the commit failed (the database went away): record it once the
-      // database is back, rather than let the redelivery send it a second time.
-      await this.recordSent(message, log, error as Error);
+    // Checked, sent, then marked with its log row: no transaction, and no database connection held while
+    // the SMTP server answers. A failed send marks nothing and is retried. A crash after the server
+    // accepted and before the mark sends it again on the redelivery, with the same Message-ID: at least
+    // once, recognisably.
+    if (!(await this.processed.seen(message))) {
+      await this.sending.run(() => this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId }));
+      await this.record(message, messageId, email);
     }
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event
     // makes the broker and analytics drop the repeat. Distinct from the event's own id, which analytics counts too.
     await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } }, { context: contextOf(message) });
   }
 
-  private async recordSent(message: Message, log: Statement, cause: Error): Promise<void> {
-    this.logger.warn(`${message.id}: sent, but not recorded (${cause.message}); recording it as soon as the database answers`);
+  /**
+   * Marks the event and logs the email, in one statement. The server has the email: while the database
+   * is away this is retried, rather than let the redelivery send it a second time.
+   */
+  private async record(message: Message, messageId: string, email: Email): Promise<void> {
+    const log = () =>
+      this.processed.onceInOneStatement(
+        message,
+        'insert into sent_emails (event_id, template, recipient, subject, message_id) select $1, $2, $3, $4, $5 from fresh',
+        [message.id, email.template, email.to, email.subject, messageId],
+      );
     const deadline = Date.now() + RECORD_FOR_MS;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.processed.once(message, async () => undefined, log);
+        await log();
         return;
       } catch (error) {
+        if (attempt === 1) this.logger.warn(`${message.id}: sent, but not recorded (${(error as Error).message}); recording it as soon as the database answers`);
         // Given up: the redelivery sends it again, with the same Message-ID.
         if (Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500));

@@ -110,33 +110,6 @@ describe.skipIf(!process.env['TEST_POSTGRES_URL'])('PostgreSQL', () => {
     return first!;
   });
 
-  it('opens at most poolSize connections: one more transaction waits for one to end', async () => {
-    const pooled = new URL(url);
-    pooled.searchParams.set('application_name', 'mm_pool_test');
-    const db = await openDatabase({ url: pooled.toString(), directory: '', migrations: [], logger: quiet, poolSize: 2 });
-    try {
-      const started: number[] = [];
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      const transactions = [1, 2, 3].map((n) =>
-        db.transaction(async (tx) => {
-          started.push(n);
-          await tx.query('select 1');
-          await held;
-        }),
-      );
-      await vi.waitFor(() => expect(started).toHaveLength(2), { timeout: 5_000 });
-      const { rows } = await admin.query<{ count: number }>(`select count(*)::int as count from pg_stat_activity where application_name = 'mm_pool_test'`);
-      expect(rows[0]!.count).toBe(2);
-      expect(started).toEqual([1, 2]);
-      release();
-      await Promise.all(transactions);
-      expect(started).toHaveLength(3);
-    } finally {
-      await db.close();
-    }
-  });
-
   it('fails fast with the address but not the password when the server is unreachable', async () => {
     const error = await openDatabase({ url: 'postgres://app:s3cret@127.0.0.1:1/x', directory: '', migrations: [], logger: quiet }).catch((e: unknown) => e);
     expect(String(error)).toContain('cannot connect to PostgreSQL at postgres://app:***@127.0.0.1:1/x');

@@ -9,15 +9,13 @@ export interface DatabaseOptions {
   /** Where the embedded database keeps its files; `memory://` for a throwaway one (tests). */
   directory: string;
   migrations: readonly Migration[];
-  /** PostgreSQL connections open at most (default 10); the embedded database is one connection. */
-  poolSize?: number;
   logger?: { log(message: string): void; error(message: string): void };
 }
 
 /** Opens the service's database and brings its schema up to date before anything uses it. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const logger = options.logger ?? console;
-  const db = options.url ? await PostgresDatabase.connect(options.url, logger, options.poolSize) : await EmbeddedDatabase.open(options.directory);
+  const db = options.url ? await PostgresDatabase.connect(options.url, logger) : await EmbeddedDatabase.open(options.directory);
   try {
     const applied = await migrate(db, options.migrations);
     if (applied.length) logger.log(`applied migrations ${applied.join(', ')} (${db.kind} database)`);

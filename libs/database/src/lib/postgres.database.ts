@@ -13,9 +13,9 @@ export class PostgresDatabase extends Database {
   }
 
   /** Fails fast, with the address but never the password, when the server cannot be reached. */
-  static async connect(url: string, logger: { error(message: string): void }, poolSize = 10): Promise<PostgresDatabase> {
+  static async connect(url: string, logger: { error(message: string): void }): Promise<PostgresDatabase> {
     // Bounded waits: a stalled server fails a request or a handler attempt (which is retried), never hangs it.
-    const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5_000, statement_timeout: 10_000, query_timeout: 15_000 });
+    const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5_000, statement_timeout: 10_000, query_timeout: 15_000 });
     // An idle client whose server went away must not crash the process; the pool replaces it.
     pool.on('error', (error) => logger.error(`PostgreSQL connection lost: ${error.message}`));
     try {

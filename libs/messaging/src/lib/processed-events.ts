@@ -29,18 +29,29 @@ export class ProcessedEvents {
 
   constructor(@Inject(Database) private readonly db: Database) {}
 
-  /**
-   * Runs `work` unless `message`'s group processed this event before; returns whether it ran. `first`,
-   * the effect's first statement, runs with the mark in one round trip: it reads from `fresh` (see
-   * onceInOneStatement) and returns a row when the event is new.
-   */
-  async once(message: Pick<Message, 'id' | 'group'>, work: (tx: Queryable) => Promise<void>, first: Statement = MARK_ONLY): Promise<boolean> {
+  /** Runs `work` unless `message`'s group processed this event before; returns whether it ran. */
+  async once(message: Pick<Message, 'id' | 'group'>, work: (tx: Queryable) => Promise<void>): Promise<boolean> {
+    if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
     return this.db.transaction(async (tx) => {
-      const fresh = await tx.query(...this.marked(message, first));
+      const fresh = await tx.query(
+        'insert into processed_events (consumer_group, event_id, processed_by) values ($1, $2, $3) on conflict do nothing returning event_id',
+        [message.group, message.id, this.instance],
+      );
       if (fresh.length === 0) return false;
       await work(tx);
       return true;
     });
+  }
+
+  /**
+   * Whether `message`'s group processed this event: for an effect outside the database, which cannot
+   * commit with its mark (an email). Check, do it, then mark it with `onceInOneStatement`: a crash in
+   * between, or a second delivery while the first is at work, repeats the effect.
+   */
+  async seen(message: Pick<Message, 'id' | 'group'>): Promise<boolean> {
+    if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
+    const rows = await this.db.query('select 1 from processed_events where consumer_group = $1 and event_id = $2', [message.group, message.id]);
+    return rows.length > 0;
   }
 
   /**
@@ -50,26 +61,14 @@ export class ProcessedEvents {
    * Returns its rows: none when the event was processed before (given a `returning` clause).
    */
   async onceInOneStatement<Row>(message: Pick<Message, 'id' | 'group'>, statement: string, params: readonly unknown[]): Promise<Row[]> {
-    return this.db.query<Row>(...this.marked(message, { sql: statement, params }));
-  }
-
-  private marked(message: Pick<Message, 'id' | 'group'>, { sql, params }: Statement): [string, unknown[]] {
     if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
     const [group, id, by] = [params.length + 1, params.length + 2, params.length + 3];
-    return [
+    return this.db.query<Row>(
       `with fresh as (
          insert into processed_events (consumer_group, event_id, processed_by) values ($${group}, $${id}, $${by})
          on conflict do nothing returning 1)
-       ${sql}`,
+       ${statement}`,
       [...params, message.group, message.id, this.instance],
-    ];
+    );
   }
 }
-
-/** One parameterised statement (`$1`...). */
-export interface Statement {
-  sql: string;
-  params: readonly unknown[];
-}
-
-const MARK_ONLY: Statement = { sql: 'select 1 from fresh', params: [] };

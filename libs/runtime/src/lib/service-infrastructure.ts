@@ -25,16 +25,11 @@ interface ServiceEnv {
 export function serviceInfrastructure(
   service: string,
   env: ServiceEnv,
-  {
-    migrations,
-    streams,
-    propagateContext,
-    poolSize,
-  }: { migrations: readonly Migration[]; streams: readonly StreamSpec[]; propagateContext?: boolean; poolSize?: number },
+  { migrations, streams, propagateContext }: { migrations: readonly Migration[]; streams: readonly StreamSpec[]; propagateContext?: boolean },
 ): ServiceInfrastructure {
   return {
     pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streamReplicas: env.NATS_STREAM_REPLICAS, streams, propagateContext },
-    database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations, poolSize },
+    database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations },
     healthPort: env.HEALTH_PORT,
   };
 }

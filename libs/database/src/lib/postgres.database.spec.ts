@@ -24,12 +24,14 @@ describe('PostgresDatabase when the server cuts a connection as it opens', () =>
     const held = new Promise<void>((resolve) => (release = resolve));
     // The first transaction holds the one open connection, so the second opens a new one.
     const first = db.transaction(() => held);
-    const second = db.transaction(async () => undefined);
-    await expect(second).rejects.toThrow();
-    expect(errors).toContain('PostgreSQL connection lost: terminating connection due to administrator command');
-    release();
-    await first;
-    await db.close();
+    try {
+      await expect(db.transaction(async () => undefined)).rejects.toThrow();
+      expect(errors).toContain('PostgreSQL connection lost: terminating connection due to administrator command');
+    } finally {
+      release();
+      await first;
+      await db.close();
+    }
   });
 });
 

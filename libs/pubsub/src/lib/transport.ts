@@ -29,7 +29,15 @@ export interface ConsumerSpec {
 /** Called for every delivery; decides ack, retry or termination. Never throws. */
 export type Processor = (message: Delivered) => Promise<Outcome>;
 
-export type Responder = (request: Envelope) => Promise<Omit<Envelope, 'subject'>>;
+export type Reply = Omit<Envelope, 'subject'>;
+
+/** Answers requests for the library; the transport only carries them. */
+export interface Responder {
+  /** Never throws: a failure is an answer too (the library encodes it). */
+  answer(request: Envelope): Promise<Reply>;
+  /** The reply could not be sent (too large for the broker, say): what to send instead, so the caller is not left waiting. */
+  failed(error: Error): Reply;
+}
 
 export interface Subscription {
   readonly subject: string;

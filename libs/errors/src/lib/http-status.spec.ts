@@ -1,0 +1,17 @@
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError } from './domain-errors';
+import { httpStatusOf, kindOfStatus } from './http-status';
+
+describe('httpStatusOf', () => {
+  it('gives each domain error its status, and anything else 500', () => {
+    expect(
+      [new InvalidError('x'), new UnauthorizedError('x'), new ForbiddenError('x'), new NotFoundError('x'), new ConflictError('x'), new UnavailableError('x')].map(httpStatusOf),
+    ).toEqual([400, 401, 403, 404, 409, 503]);
+    expect(httpStatusOf(new Error('boom'))).toBe(500);
+    expect(httpStatusOf('not an error')).toBe(500);
+  });
+
+  it('reads a status back as its kind', () => {
+    expect(kindOfStatus(409)).toBe('conflict');
+    expect(kindOfStatus(418)).toBeUndefined();
+  });
+});

@@ -253,13 +253,13 @@ export class NatsTransport implements Transport {
   async respond(subject: string, group: string, responder: Responder): Promise<Subscription> {
     const inFlight = new Limiter(Number.MAX_SAFE_INTEGER);
     const answer = async (message: Msg) => {
-      const reply = await responder({ subject: message.subject, data: message.data, headers: readHeaders(message) });
+      const reply = await responder.answer({ subject: message.subject, data: message.data, headers: readHeaders(message) });
       try {
         message.respond(reply.data, { headers: encodedHeaders(reply.headers) });
       } catch (error) {
         // Too large for the server, say: the caller gets this error instead of a timeout.
-        const failure = JSON.stringify({ statusCode: 500, message: `reply not sent: ${(error as Error).message}` });
-        message.respond(failure, { headers: encodedHeaders({ 'content-type': 'application/json', 'reply-status': '500' }) });
+        const failure = responder.failed(error as Error);
+        message.respond(failure.data, { headers: encodedHeaders(failure.headers) });
       }
     };
     const subscription = this.connection.subscribe(subject, {

@@ -16,7 +16,11 @@ export function projectConfig(name: string) {
   return defineConfig({
     plugins: [swc.vite({ module: { type: 'es6' } })],
     resolve: {
-      alias: Object.fromEntries(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, resolve(root, target)])),
+      // Exact matches: `@mediamagic/pubsub` must not also catch `@mediamagic/pubsub/nats`.
+      alias: Object.entries(compilerOptions.paths).map(([alias, [target]]) => ({
+        find: new RegExp(`^${alias.replaceAll('/', '\\/')}$`),
+        replacement: resolve(root, target),
+      })),
     },
     test: {
       name,

@@ -1,20 +1,14 @@
-export { PubSub, type Logger, type PubSubOptions, type PublishOptions, type SubscribeOptions, type EventSubscribeOptions, type RequestOptions } from './lib/pubsub';
-export { createPubSub, type CreatePubSubOptions } from './lib/create-pubsub';
-export type { Delivery, Envelope, Headers, Message, MessageHandler } from './lib/message';
+// What an application needs to publish, subscribe and answer. The NATS transport is in
+// `@mediamagic/pubsub/nats`, the Nest module and decorators in `/nest`, the in-memory broker in `/testing`.
+export { PubSub } from './lib/pubsub';
+export type { EventSubscribeOptions, PubSubOptions, PublishOptions, RequestOptions, SubscribeOptions } from './lib/pubsub-options';
+export type { Delivery, Envelope, Message, MessageHandler } from './lib/message';
 export { CE } from './lib/cloudevents';
-export { contextOf, currentContext, runInContext, type MessageContext } from './lib/context';
-export { defineEvent, dataschemaOf, parsePayload, type EventDefinition, type PayloadOf } from './lib/event-definition';
+export { contextOf, type MessageContext } from './lib/context';
+export { defineEvent, type EventDefinition, type PayloadOf } from './lib/event-definition';
 export { defineRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './lib/request-definition';
-export { InvalidPayloadError, PermanentError, RemoteError, RequestTimeoutError } from './lib/errors';
-export { correlation, duplicator, timeout, applyMiddlewares, type Middleware } from './lib/middleware';
-export { DEFAULT_RETRY, type RetryPolicy } from './lib/retry';
-export { subjectMatches } from './lib/subject';
-export { Limiter } from './lib/limiter';
-export { TrackingEventSchema, TRACKING_PREFIX, type TrackingEvent, type TrackingEventInput } from './lib/tracking-event';
-export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
-export type { Transport, Subscription, ConsumerSpec, Processor, Outcome, Delivered, Responder } from './lib/transport';
-export { NatsTransport, DEFAULT_NATS_ADDR, type NatsTransportOptions } from './lib/nats/nats.transport';
-export type { StreamSpec } from './lib/nats/streams';
-export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
-export { MemoryBroker, MemoryTransport } from './lib/memory/memory.transport';
-export * from './lib/nest';
+export type { TrackingEvent } from './lib/tracking-event';
+export { json, type Codec } from './lib/codec';
+export { protobuf } from './lib/protobuf.codec';
+export { InvalidPayloadError, PermanentError, RemoteError } from './lib/errors';
+export { timeout, type Middleware } from './lib/middleware';

@@ -1,6 +1,7 @@
 import { NatsTransport, DEFAULT_NATS_ADDR } from './nats/nats.transport';
 import type { StreamSpec } from './nats/streams';
-import { PubSub, type PubSubOptions } from './pubsub';
+import { PubSub } from './pubsub';
+import type { PubSubOptions } from './pubsub-options';
 import { DEAD_LETTER_PREFIX } from './dead-letter';
 import { TRACKING_PREFIX } from './tracking-event';
 

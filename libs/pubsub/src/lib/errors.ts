@@ -18,14 +18,15 @@ export class InvalidPayloadError extends PermanentError {
 }
 
 /**
- * An error that crossed a request/reply: the responder's status code (HTTP semantics: 404, 409, ...),
- * name and message arrive intact, so the caller can answer its own client with the same status.
+ * A request that failed on the other side (or on the way): the responder's status (HTTP semantics:
+ * 404, 409, ...), message and details arrive intact, so the edge can answer its own client alike.
  */
 export class RemoteError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
     readonly errorName = 'Error',
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
     this.name = 'RemoteError';
@@ -39,16 +40,6 @@ export class RequestTimeoutError extends RemoteError {
   }
 }
 
-/**
- * The status an error should carry over the wire: our own `statusCode`, Nest's `HttpException`
- * (`getStatus()`), anything else is an internal error whose message must not leak.
- */
-export function toRemoteError(error: unknown): RemoteError {
-  if (error instanceof RemoteError) return error;
-  const candidate = error as { statusCode?: unknown; getStatus?: () => unknown; message?: unknown; name?: unknown };
-  const status = typeof candidate?.getStatus === 'function' ? candidate.getStatus() : candidate?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 600) {
-    return new RemoteError(status, String(candidate.message ?? 'error'), String(candidate.name ?? 'Error'));
-  }
-  return new RemoteError(500, 'internal error', 'InternalError');
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,17 +1,21 @@
+import { InvalidError } from '@mediamagic/errors';
 import type { z } from 'zod';
+import { json, type Codec } from './codec';
 import { InvalidPayloadError } from './errors';
 import type { Delivery } from './message';
 import { assertSubject } from './subject';
 
 /**
  * One typed contract per event, shared by the publisher and every consumer: the subject, the
- * schema version, the payload schema and how important delivery is.
+ * schema version, the payload schema, how important delivery is and how it is encoded.
  */
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
   readonly subject: string;
   readonly version: number;
   readonly schema: S;
   readonly delivery: Delivery;
+  /** Default JSON. */
+  readonly codec?: Codec;
   readonly description?: string;
 }
 
@@ -31,6 +35,34 @@ export function dataschemaOf(definition: EventDefinition): string {
 export function parsePayload<D extends EventDefinition>(definition: D, value: unknown): PayloadOf<D> {
   const result = definition.schema.safeParse(value);
   if (result.success) return result.data as PayloadOf<D>;
-  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
-  throw new InvalidPayloadError(definition.subject, issues);
+  throw new InvalidPayloadError(definition.subject, issuesOf(result.error));
+}
+
+/** Validated, then encoded with the definition's codec. */
+export function encodePayload<D extends EventDefinition>(definition: D, payload: PayloadOf<D>): Uint8Array {
+  return codecOf(definition).encode(parsePayload(definition, payload));
+}
+
+/** Decoded with the definition's codec, then validated: bytes that are neither are an InvalidPayloadError. */
+export function decodePayload<D extends EventDefinition>(definition: D, data: Uint8Array): PayloadOf<D> {
+  let value: unknown;
+  try {
+    value = codecOf(definition).decode(data);
+  } catch (error) {
+    throw new InvalidPayloadError(definition.subject, `body is not ${codecOf(definition).contentType}: ${(error as Error).message}`);
+  }
+  return parsePayload(definition, value);
+}
+
+export function codecOf(definition: { codec?: Codec }): Codec {
+  return definition.codec ?? json;
+}
+
+/** A request that breaks its contract: the responder answers 400 with the issues. */
+export function invalidRequest(error: z.ZodError): InvalidError {
+  return new InvalidError(`invalid request: ${issuesOf(error)}`);
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }

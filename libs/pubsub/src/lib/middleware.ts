@@ -1,7 +1,11 @@
 import { contextOf, runInContext } from './context';
 import type { MessageHandler } from './message';
 
-/** Watermill-style: a plain function that wraps a handler in another handler. */
+/**
+ * Watermill-style: a plain function that wraps a handler in another handler. Tracing, metrics,
+ * timeouts, de-duplication in tests: each is one of these, added with the PubSub's `middlewares`
+ * (every handler) or a subscription's own.
+ */
 export type Middleware = (next: MessageHandler) => MessageHandler;
 
 export function applyMiddlewares(handler: MessageHandler, middlewares: readonly Middleware[]): MessageHandler {
@@ -9,8 +13,11 @@ export function applyMiddlewares(handler: MessageHandler, middlewares: readonly 
   return middlewares.reduceRight((next, middleware) => middleware(next), handler);
 }
 
-/** Everything the handler publishes carries the message's correlation id, idempotency key and trace context. */
-export const correlation = (): Middleware => (next) => (message) => runInContext(contextOf(message), () => next(message));
+/**
+ * Runs the handler inside its message's context (AsyncLocalStorage), so what it publishes carries the
+ * correlation id without passing it: what `propagateContext: true` adds. Off by default, see PubSubOptions.
+ */
+export const propagateContext = (): Middleware => (next) => (message) => runInContext(contextOf(message), () => next(message));
 
 /** Delivers every message twice: a test of idempotency, since at-least-once delivery will do it in production. */
 export const duplicator = (): Middleware => (next) => async (message) => {

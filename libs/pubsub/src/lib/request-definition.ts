@@ -1,16 +1,19 @@
 import type { z } from 'zod';
-import { RemoteError } from './errors';
+import type { Codec } from './codec';
+import { invalidRequest } from './event-definition';
 import { assertSubject } from './subject';
 
 /**
  * One typed contract per request/reply pair, shared by the caller and the responder: the subject,
  * the request schema and the reply schema. The responder rejects a request that does not match
- * with a 400 that says what is wrong, as an HTTP API would.
+ * with an InvalidError (400 at the edge) that says what is wrong, as an HTTP API would.
  */
 export interface RequestDefinition<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
   readonly subject: string;
   readonly request: Req;
   readonly response: Res;
+  /** Of both the request and the reply; default JSON. */
+  readonly codec?: Codec;
   readonly description?: string;
 }
 
@@ -27,10 +30,9 @@ export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(
   return Object.freeze({ ...definition });
 }
 
-/** The parsed request, or a RemoteError 400 listing every issue. */
+/** The parsed request, or an InvalidError listing every issue. */
 export function parseRequest<D extends RequestDefinition>(definition: D, value: unknown): ParsedRequestOf<D> {
   const result = definition.request.safeParse(value);
   if (result.success) return result.data as ParsedRequestOf<D>;
-  const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-  throw new RemoteError(400, issues.join('; '), 'BadRequest');
+  throw invalidRequest(result.error);
 }

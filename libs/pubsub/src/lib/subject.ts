@@ -9,8 +9,11 @@ export function assertSubject(subject: string, { wildcards = false } = {}): void
   if (!ok) throw new Error(`invalid subject "${subject}"${wildcards ? '' : ' (wildcards are not allowed here)'}`);
 }
 
+/** A group name: tokens like a subject's (`email-service.notify-deployment-owner`), no wildcards. */
 export function assertGroup(group: string): void {
-  if (!TOKEN.test(group)) throw new Error(`invalid group "${group}": use letters, digits, "_" and "-"`);
+  if (!group.split('.').every((token) => TOKEN.test(token))) {
+    throw new Error(`invalid group "${group}": dot-separated letters, digits, "_" and "-"`);
+  }
 }
 
 /** Whether `subject` matches the NATS `pattern`. */

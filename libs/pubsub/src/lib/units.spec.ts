@@ -1,6 +1,8 @@
 import { backoffDelay, DEFAULT_RETRY } from './retry';
 import { assertGroup, assertSubject, subjectMatches } from './subject';
-import { toRemoteError } from './errors';
+import { ConflictError, NotFoundError } from '@mediamagic/errors';
+import { errorReply, readReply } from './reply-protocol';
+import { json } from './codec';
 import { applyMiddlewares, timeout, type Middleware } from './middleware';
 import type { Message } from './message';
 
@@ -19,7 +21,8 @@ describe('subjects', () => {
     expect(() => assertSubject('user.*')).toThrow(/wildcards are not allowed/);
     expect(() => assertSubject('user.>.x', { wildcards: true })).toThrow(/invalid subject/);
     expect(() => assertSubject('')).toThrow(/invalid subject/);
-    expect(() => assertGroup('email.service')).toThrow(/invalid group/);
+    expect(() => assertGroup('email-service.*')).toThrow(/invalid group/);
+    expect(() => assertGroup('email-service.notify-deployment-owner')).not.toThrow();
   });
 });
 
@@ -31,11 +34,23 @@ describe('retry backoff', () => {
 });
 
 describe('errors across request/reply', () => {
-  it('keep an HTTP status from a Nest exception or a statusCode, and hide anything else', () => {
-    const nestLike = Object.assign(new Error('deployment not found'), { name: 'NotFoundException', getStatus: () => 404 });
-    expect(toRemoteError(nestLike)).toMatchObject({ statusCode: 404, message: 'deployment not found', errorName: 'NotFoundException' });
-    expect(toRemoteError(Object.assign(new Error('taken'), { statusCode: 409 }))).toMatchObject({ statusCode: 409 });
-    expect(toRemoteError(new Error('password hash for ada is ...'))).toMatchObject({ statusCode: 500, message: 'internal error' });
+  const roundTrip = (error: unknown) => {
+    const logged: string[] = [];
+    const reply = errorReply(error, (line) => logged.push(line), 'users.get');
+    return { failure: (() => { try { readReply({ subject: 'inbox', ...reply }, json); } catch (thrown) { return thrown; } })(), logged };
+  };
+
+  it("keep a domain error's status, message and details, and log nothing", () => {
+    expect(roundTrip(new NotFoundError('deployment not found')).failure).toMatchObject({ statusCode: 404, message: 'deployment not found', errorName: 'NotFoundError' });
+    const { failure, logged } = roundTrip(new ConflictError('email taken', { field: 'email' }));
+    expect(failure).toMatchObject({ statusCode: 409, details: { field: 'email' } });
+    expect(logged).toEqual([]);
+  });
+
+  it('hide anything else behind an internal error, logged where it happened', () => {
+    const { failure, logged } = roundTrip(new Error('password hash for ada is ...'));
+    expect(failure).toMatchObject({ statusCode: 500, message: 'internal error' });
+    expect(logged).toEqual([expect.stringContaining('password hash')]);
   });
 });
 

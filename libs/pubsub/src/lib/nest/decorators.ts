@@ -1,86 +1,56 @@
 import type { EventDefinition, PayloadOf } from '../event-definition';
 import type { Message } from '../message';
 import type { ParsedRequestOf, RequestDefinition, ResponseOf } from '../request-definition';
-import type { EventSubscribeOptions, PubSub, SubscribeOptions } from '../pubsub';
+import type { EventSubscribeOptions, ReplyOptions, SubscribeOptions } from '../pubsub-options';
 import type { TrackingEvent } from '../tracking-event';
-import type { Subscription } from '../transport';
 
-type BoundMethod = (...args: unknown[]) => unknown;
+/** The metadata key under which a method's bindings are kept (Nest's `Reflector` reads it). */
+export const PUBSUB_HANDLERS = 'mediamagic:pubsub:handlers';
 
-/** How one decorated method is subscribed, kept until the explorer has the instance to bind it to. */
-export interface HandlerBinding {
-  /** The subject or pattern, for error messages. */
-  readonly subject: string;
-  subscribe(pubsub: PubSub, method: BoundMethod): Promise<Subscription>;
-}
-
-// Keyed by the method's function, so a method can carry several bindings and nothing leaks onto the class.
-const bindings = new WeakMap<object, HandlerBinding[]>();
-
-export function bindingsOf(method: unknown): readonly HandlerBinding[] {
-  return (typeof method === 'function' && bindings.get(method)) || [];
-}
-
-type MethodDecoratorFor<Fits extends (...args: never[]) => unknown> = ReturnType<typeof handlerDecorator<Fits>>;
+/** How one decorated method is to be subscribed: plain data, read by the explorer at bootstrap. */
+export type HandlerBinding =
+  | { readonly kind: 'event'; readonly definition: EventDefinition; readonly options?: EventSubscribeOptions }
+  | { readonly kind: 'tracking'; readonly pattern: string; readonly options?: SubscribeOptions }
+  | { readonly kind: 'message'; readonly subject: string; readonly options?: SubscribeOptions }
+  | { readonly kind: 'request'; readonly definition: RequestDefinition; readonly options?: ReplyOptions };
 
 /** The decorator is generic in the method so a handler whose parameters do not fit is a compile error. */
 function handlerDecorator<Fits extends (...args: never[]) => unknown>(binding: HandlerBinding) {
   return <M extends Fits>(_target: object, _key: string | symbol, descriptor: TypedPropertyDescriptor<M>): void => {
     const method = descriptor.value;
-    if (typeof method !== 'function') throw new Error(`@On... decorates methods only (${binding.subject})`);
-    bindings.set(method, [...bindingsOf(method), binding]);
+    if (typeof method !== 'function') throw new Error('@On... decorates methods only');
+    // Appended, not replaced (unlike SetMetadata): one method may handle several events.
+    const existing = (Reflect.getMetadata(PUBSUB_HANDLERS, method) as HandlerBinding[] | undefined) ?? [];
+    Reflect.defineMetadata(PUBSUB_HANDLERS, [...existing, binding], method);
   };
 }
 
-/** Handles a typed domain event: `pubsub.on(definition, ...)`. */
+/**
+ * Handles a typed domain event (`pubsub.on`). The method's class is its consumer group unless
+ * `options.group` says otherwise: `<service>.<class name in kebab case, without "Handler">`.
+ */
 export function OnEvent<D extends EventDefinition>(definition: D, options?: EventSubscribeOptions) {
-  return handlerDecorator<(payload: PayloadOf<D>, message: Message) => unknown>({
-    subject: definition.subject,
-    subscribe: (pubsub, method) => pubsub.on(definition, async (payload, message) => {
-        await method(payload, message);
-      }, options),
-  });
+  return handlerDecorator<(payload: PayloadOf<D>, message: Message) => unknown>({ kind: 'event', definition, options });
 }
 
-/** Handles tracking events; `pattern` is relative to `tracking.` (`>` for all): `pubsub.subscribeEvent`. */
+/** Handles tracking events (`pubsub.subscribeEvent`); `pattern` is relative to `tracking.` (`>` for all). */
 export function OnTrackingEvent(pattern: string, options?: SubscribeOptions) {
-  return handlerDecorator<(event: TrackingEvent, message: Message) => unknown>({
-    subject: pattern,
-    subscribe: (pubsub, method) => pubsub.subscribeEvent(pattern, async (event, message) => {
-        await method(event, message);
-      }, options),
-  });
+  return handlerDecorator<(event: TrackingEvent, message: Message) => unknown>({ kind: 'tracking', pattern, options });
 }
 
-/** Handles raw bytes: `pubsub.subscribe(subject, ...)`. */
+/** Handles raw bytes (`pubsub.subscribe`). */
 export function OnMessage(subject: string, options?: SubscribeOptions) {
-  return handlerDecorator<(message: Message) => unknown>({
-    subject,
-    subscribe: (pubsub, method) => pubsub.subscribe(subject, async (message) => {
-        await method(message);
-      }, options),
-  });
+  return handlerDecorator<(message: Message) => unknown>({ kind: 'message', subject, options });
 }
 
 /**
- * Answers requests with the method's result; what it throws keeps its status (`getStatus()`/`statusCode`).
- * With a RequestDefinition the payload is validated first (400 when it does not match) and typed.
+ * Answers a typed request (`pubsub.reply`) with the method's result: the payload is validated first
+ * (400 when it does not match); a domain error it throws reaches the caller with its status.
  */
-export function OnRequest<D extends RequestDefinition>(
-  definition: D,
-  options?: Pick<SubscribeOptions, 'group'>,
-): MethodDecoratorFor<(payload: ParsedRequestOf<D>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>>;
-export function OnRequest(subject: string, options?: Pick<SubscribeOptions, 'group'>): MethodDecoratorFor<(payload: never, message: Message) => unknown>;
-export function OnRequest(target: string | RequestDefinition, options?: Pick<SubscribeOptions, 'group'>) {
-  if (typeof target !== 'string') {
-    return handlerDecorator<(payload: never, message: Message) => unknown>({
-      subject: target.subject,
-      subscribe: (pubsub, method) => pubsub.answer(target, (payload, message) => method(payload, message) as never, options),
-    });
-  }
-  // `never`: a raw request's payload is unvalidated JSON, so the method may declare whatever shape it expects.
-  return handlerDecorator<(payload: never, message: Message) => unknown>({
-    subject: target,
-    subscribe: (pubsub, method) => pubsub.reply(target, (payload, message) => method(payload, message), options),
+export function OnRequest<D extends RequestDefinition>(definition: D, options?: ReplyOptions) {
+  return handlerDecorator<(payload: ParsedRequestOf<D>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>>({
+    kind: 'request',
+    definition,
+    options,
   });
 }

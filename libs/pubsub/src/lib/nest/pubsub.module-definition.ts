@@ -1,6 +1,6 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { CreatePubSubOptions } from '../create-pubsub';
-import type { PubSubOptions } from '../pubsub';
+import type { PubSubOptions } from '../pubsub-options';
 
 /** Either connect to NATS (`createPubSub`) or run over a given transport (e.g. a MemoryTransport in tests). */
 export type PubSubModuleOptions = CreatePubSubOptions | PubSubOptions;

@@ -1,4 +1,6 @@
-import { Controller, HttpException, Injectable, NotFoundException, type Type } from '@nestjs/common';
+import { NotFoundError } from '@mediamagic/errors';
+import { waitFor } from '@mediamagic/testing';
+import { Controller, Injectable, type Type } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { z } from 'zod';
 import { defineEvent, type PayloadOf } from '../event-definition';
@@ -6,7 +8,9 @@ import { MemoryBroker, MemoryTransport } from '../memory/memory.transport';
 import type { Message } from '../message';
 import { PubSub } from '../pubsub';
 import type { TrackingEvent } from '../tracking-event';
-import { OnEvent, OnRequest, OnTrackingEvent, PubSubClient, PubSubModule } from './index';
+import { defineRequest } from '../request-definition';
+import { OnEvent, OnRequest, OnTrackingEvent } from './decorators';
+import { PubSubModule } from './pubsub.module';
 
 const UserRegistered = defineEvent({
   subject: 'test.user.registered',
@@ -14,6 +18,8 @@ const UserRegistered = defineEvent({
   schema: z.object({ userId: z.string(), email: z.email() }),
   delivery: 'at-least-once',
 });
+
+const GetUser = defineRequest({ subject: 'test.users.get', request: z.object({ id: z.string() }), response: z.object({ id: z.string(), name: z.string() }) });
 
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
@@ -55,14 +61,14 @@ describe('PubSubModule', () => {
     });
   });
 
-  it('answers @OnRequest in a controller; a thrown NotFoundException reaches PubSubClient as a 404', async () => {
+  it('answers @OnRequest in a controller; a thrown NotFoundError reaches the caller as a 404', async () => {
     @Controller()
     class UsersController {
       private readonly users = new Map([['u1', { id: 'u1', name: 'Ada' }]]);
-      @OnRequest('test.users.get')
+      @OnRequest(GetUser)
       get({ id }: { id: string }): { id: string; name: string } {
         const user = this.users.get(id);
-        if (!user) throw new NotFoundException(`user ${id} not found`);
+        if (!user) throw new NotFoundError(`user ${id} not found`);
         return user;
       }
     }
@@ -81,16 +87,46 @@ describe('PubSubModule', () => {
       .compile()
       .then((module) => module.init());
     app = gateway;
-    const client = gateway.get(PubSubClient);
+    const pubsub = gateway.get(PubSub);
+    await expect(pubsub.request(GetUser, { id: 'u1' })).resolves.toEqual({ id: 'u1', name: 'Ada' });
+    await expect(pubsub.request(GetUser, { id: 'u2' })).rejects.toMatchObject({ statusCode: 404, message: 'user u2 not found' });
+  });
 
-    await expect(client.send('test.users.get', { id: 'u1' })).resolves.toEqual({ id: 'u1', name: 'Ada' });
-    const failure = (subject: string, payload: unknown) => client.send(subject, payload).then(() => undefined, (error: unknown) => error);
+  it('makes each handler class its own consumer group: two handlers of one event each get every event, with their own groups', async () => {
+    const seen: Array<{ by: string; group: string; userId: string }> = [];
+    @Injectable()
+    class SendWelcomeHandler {
+      @OnEvent(UserRegistered)
+      handle({ userId }: PayloadOf<typeof UserRegistered>, message: Message): void {
+        seen.push({ by: 'welcome', group: message.group, userId });
+      }
+    }
+    @Injectable()
+    class CountSignupsHandler {
+      @OnEvent(UserRegistered)
+      handle({ userId }: PayloadOf<typeof UserRegistered>, message: Message): void {
+        seen.push({ by: 'count', group: message.group, userId });
+      }
+    }
+    app = await start({ providers: [SendWelcomeHandler, CountSignupsHandler] });
 
-    const notFound = await failure('test.users.get', { id: 'u2' });
-    expect(notFound).toBeInstanceOf(HttpException);
-    expect((notFound as HttpException).getStatus()).toBe(404);
-    expect((notFound as HttpException).getResponse()).toEqual({ statusCode: 404, message: 'user u2 not found' });
-    expect(((await failure('test.nobody.home', {})) as HttpException).getStatus()).toBe(503);
+    for (const userId of ['u1', 'u2', 'u3']) await app.get(PubSub).emit(UserRegistered, { userId, email: `${userId}@example.com` });
+
+    await waitFor(() => seen.length === 6, { message: 'every event by both handlers' });
+    expect(seen.filter((s) => s.by === 'welcome').map((s) => s.userId)).toEqual(['u1', 'u2', 'u3']);
+    expect(seen.filter((s) => s.by === 'count').map((s) => s.userId)).toEqual(['u1', 'u2', 'u3']);
+    expect(new Set(seen.map((s) => s.group))).toEqual(new Set(['test.send-welcome', 'test.count-signups']));
+  });
+
+  it('refuses two methods of one class on one event without their own groups: they would split its events', async () => {
+    @Injectable()
+    class Confused {
+      @OnEvent(UserRegistered)
+      first(): void {}
+      @OnEvent(UserRegistered)
+      second(): void {}
+    }
+    await expect(start({ providers: [Confused] })).rejects.toThrow(/both handle test.user.registered in one group/);
   });
 
   it('shows every tracking event to @OnTrackingEvent(">")', async () => {

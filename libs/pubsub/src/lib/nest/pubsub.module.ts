@@ -2,7 +2,6 @@ import { Global, Inject, Logger, Module, type OnApplicationShutdown, type Provid
 import { DiscoveryModule } from '@nestjs/core';
 import { createPubSub } from '../create-pubsub';
 import { PubSub } from '../pubsub';
-import { PubSubClient } from './pubsub.client';
 import { PubSubExplorer } from './pubsub.explorer';
 import { PUBSUB_MODULE_OPTIONS, PubSubConfigurableModule, type PubSubModuleOptions } from './pubsub.module-definition';
 
@@ -17,14 +16,14 @@ const pubsubProvider: Provider = {
 };
 
 /**
- * Provides `PubSub` (the publisher) and `PubSubClient` everywhere, subscribes the `@On...` handlers once
- * the application has bootstrapped and drains on shutdown (apps must call `enableShutdownHooks()`).
+ * Provides `PubSub` everywhere (to publish and to send requests), subscribes the `@On...` handlers
+ * once the application has bootstrapped and drains on shutdown (apps must call `enableShutdownHooks()`).
  */
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  providers: [pubsubProvider, PubSubExplorer, PubSubClient],
-  exports: [PubSub, PubSubClient],
+  providers: [pubsubProvider, PubSubExplorer],
+  exports: [PubSub],
 })
 export class PubSubModule extends PubSubConfigurableModule implements OnApplicationShutdown {
   constructor(@Inject(PubSub) private readonly pubsub: PubSub) {

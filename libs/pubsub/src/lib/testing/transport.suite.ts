@@ -6,6 +6,10 @@ import { contextOf } from '../context';
 import { readDeadLetter, type DeadLetter } from '../dead-letter';
 import { PermanentError, RemoteError } from '../errors';
 import { defineEvent } from '../event-definition';
+import { defineRequest } from '../request-definition';
+import { protobuf } from '../protobuf.codec';
+import { parse } from 'protobufjs';
+import { NotFoundError } from '@mediamagic/errors';
 import type { Message } from '../message';
 import { duplicator, type Middleware } from '../middleware';
 import type { PubSub } from '../pubsub';
@@ -51,6 +55,33 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
     });
 
     describe.each(['at-most-once', 'at-least-once'] as const)('%s', (delivery) => {
+      it('carries an event encoded with Protocol Buffers: the subscriber gets the typed payload, the wire the protobuf bytes', async () => {
+        const { root } = parse('syntax = "proto3"; package test; message Provisioned { string deployment_id = 1; uint32 replicas = 2; repeated string tags = 3; }', { keepCase: true });
+        const Type = root.lookupType('test.Provisioned');
+        const Provisioned = defineEvent({
+          subject: topic('proto'),
+          version: 1,
+          delivery,
+          codec: protobuf(Type),
+          schema: z.strictObject({ deployment_id: z.string(), replicas: z.number().int(), tags: z.array(z.string()) }),
+        });
+        const consumer = await connect('proto-consumer');
+        const payloads: unknown[] = [];
+        const wire: Message[] = [];
+        await consumer.on(Provisioned, async (payload) => void payloads.push(payload), { group: 'typed' });
+        await consumer.subscribe(Provisioned.subject, async (message) => void wire.push(message), { delivery, group: 'raw' });
+        const publisher = await connect('proto-publisher');
+        const payload = { deployment_id: 'd-1', replicas: 3, tags: ['gpu', 'eu'] };
+
+        await publisher.emit(Provisioned, payload);
+        await expect(publisher.emit(Provisioned, { ...payload, replicas: 'three' } as never)).rejects.toThrow(/replicas/);
+
+        await waitFor(() => payloads.length === 1 && wire.length === 1, { message: 'the typed payload and the raw message' });
+        expect(payloads[0]).toEqual(payload);
+        expect(wire[0].headers[CE.contentType]).toBe('application/protobuf; messagetype=test.Provisioned');
+        expect(Type.toObject(Type.decode(wire[0].data))).toEqual(payload);
+      });
+
       it('delivers payload, headers and CloudEvents attributes intact, and keeps topics apart', async () => {
         const publisher = await connect('publisher');
         const consumer = await connect('consumer');
@@ -63,8 +94,7 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
         const id = await publisher.publish(a, encode('hello'), {
           delivery,
           headers: { 'X-Custom': 'kept' },
-          correlationId: 'corr-1',
-          idempotencyKey: 'idem-1',
+          context: { correlationId: 'corr-1', idempotencyKey: 'idem-1' },
         });
 
         const [message] = await waitFor(() => got.length === 1 && got, { message: 'the message' });
@@ -274,9 +304,9 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       expect(finished.filter((body) => body === '0')).toHaveLength(1);
     }, 60_000);
 
-    it('propagates correlation id, idempotency key and trace context onto events a handler publishes', async () => {
+    it('with propagateContext, carries correlation id, idempotency key and trace context onto what a handler publishes', async () => {
       const [incoming, outgoing] = [topic('in'), topic('out')];
-      const relay = await connect('relay');
+      const relay = await connect('relay', { propagateContext: true });
       await relay.subscribe(incoming, async () => void (await relay.publish(outgoing, encode('caused'))));
       const sink = await connect('sink');
       const caused: Message[] = [];
@@ -285,8 +315,7 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
 
       const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
       const cause = await publisher.publish(incoming, encode('cause'), {
-        correlationId: 'req-7',
-        idempotencyKey: 'key-7',
+        context: { correlationId: 'req-7', idempotencyKey: 'key-7' },
         headers: { traceparent },
       });
 
@@ -297,9 +326,9 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       expect(message.headers['traceparent']).toBe(traceparent);
     });
 
-    it('without propagateContext, carries the same context when the handler passes contextOf(message)', async () => {
+    it('by default, carries the same context when the handler passes contextOf(message), and nothing implicitly', async () => {
       const [incoming, outgoing] = [topic('in'), topic('out')];
-      const relay = await connect('relay', { propagateContext: false });
+      const relay = await connect('relay');
       await relay.subscribe(incoming, async (m) => {
         await relay.publish(outgoing, encode('caused'), { context: contextOf(m) });
         await relay.publish(outgoing, encode('uncaused'));
@@ -309,7 +338,7 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await sink.subscribe(outgoing, async (m) => void caused.push(m));
       const publisher = await connect('publisher');
 
-      const cause = await publisher.publish(incoming, encode('cause'), { correlationId: 'req-8', idempotencyKey: 'key-8' });
+      const cause = await publisher.publish(incoming, encode('cause'), { context: { correlationId: 'req-8', idempotencyKey: 'key-8' } });
 
       await waitFor(() => caused.length === 2, { message: 'both events' });
       const [withContext, without] = ['caused', 'uncaused'].map((body) => caused.find((m) => decode(m.data) === body)!);
@@ -365,18 +394,24 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
     });
 
     it('answers requests, and a responder error keeps its status instead of becoming a timeout', async () => {
+      // Not under `test.>`: JetStream would answer a request on a subject it stores with its own ack.
+      const GetUser = defineRequest({ subject: `rpc.users.get.${randomUUID().slice(0, 8)}`, request: z.object({ id: z.string() }), response: z.object({ id: z.string(), name: z.string() }) });
       const service = await connect('users');
-      await service.reply('rpc.users.get', async (payload) => {
-        const { id } = payload as { id: string };
-        if (id !== 'u1') throw Object.assign(new Error(`user ${id} not found`), { statusCode: 404, name: 'NotFoundException' });
+      await service.reply(GetUser, async ({ id }) => {
+        if (id === 'boom') throw new Error('password hash of ada is ...');
+        if (id !== 'u1') throw new NotFoundError(`user ${id} not found`);
         return { id, name: 'Ada' };
       });
       const gateway = await connect('gateway');
-      await expect(gateway.request('rpc.users.get', { id: 'u1' })).resolves.toEqual({ id: 'u1', name: 'Ada' });
-      const failure = await gateway.request('rpc.users.get', { id: 'nope' }).catch((error: unknown) => error);
+      await expect(gateway.request(GetUser, { id: 'u1' })).resolves.toEqual({ id: 'u1', name: 'Ada' });
+      const failure = await gateway.request(GetUser, { id: 'nope' }).catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(RemoteError);
-      expect(failure).toMatchObject({ statusCode: 404, message: 'user nope not found', errorName: 'NotFoundException' });
-      await expect(gateway.request('rpc.nobody.home', {}, { timeoutMs: 500 })).rejects.toMatchObject({ statusCode: 503 });
+      expect(failure).toMatchObject({ statusCode: 404, message: 'user nope not found', errorName: 'NotFoundError' });
+      // Anything but a domain error is internal: its text stays with the responder.
+      await expect(gateway.request(GetUser, { id: 'boom' })).rejects.toMatchObject({ statusCode: 500, message: 'internal error' });
+      await expect(gateway.request(GetUser, { id: 7 } as never)).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/id/) });
+      const Nobody = defineRequest({ subject: 'rpc.nobody.home', request: z.object({}), response: z.object({}) });
+      await expect(gateway.request(Nobody, {}, { timeoutMs: 500 })).rejects.toMatchObject({ statusCode: 503 });
     });
 
     it('lets every live (at-most-once) group hear an at-least-once event as it is published, besides its durable consumers', async () => {

@@ -1,0 +1,67 @@
+import type { MessageOptions } from './message-builder';
+import type { Delivery, Envelope } from './message';
+import type { Middleware } from './middleware';
+import type { Logger } from './processing';
+import type { RetryPolicy } from './retry';
+import type { Transport } from './transport';
+
+/** Sends a built message to the transport: what a publish middleware wraps (a producer span, a sent-messages counter). */
+export type Send = (envelope: Envelope, delivery: Delivery) => Promise<void>;
+export type PublishMiddleware = (next: Send) => Send;
+
+export interface PubSubOptions {
+  /** The service's name: the CloudEvents source, the NATS connection name, the first part of its group names. */
+  service: string;
+  transport: Transport;
+  /** Wrap every handler, outermost first. */
+  middlewares?: Middleware[];
+  /** Wrap every publish, outermost first. */
+  publishMiddlewares?: PublishMiddleware[];
+  /** Default retry policy of at-least-once subscriptions. */
+  retry?: Partial<RetryPolicy>;
+  logger?: Logger;
+  /**
+   * Whether handlers run inside their message's context (AsyncLocalStorage), so that what they
+   * publish inherits it without `{ context: contextOf(message) }`. Default false: on Node 20 the first
+   * use of AsyncLocalStorage puts async hooks on every promise of the process (see bench/context.scenario.ts).
+   */
+  propagateContext?: boolean;
+}
+
+export interface PublishOptions extends MessageOptions {
+  /** Default at-most-once for raw bytes. */
+  delivery?: Delivery;
+  /** The CloudEvents type; the subject when absent. */
+  type?: string;
+  contentType?: string;
+}
+
+export interface SubscribeOptions {
+  /** Every group gets every message; inside a group each goes to one subscriber. Default: the service name. */
+  group?: string;
+  delivery?: Delivery;
+  /** Messages handled at once by this subscriber (default 1: in order). */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  /** at-least-once: where a brand-new group starts (default `all`: nothing published before it is missed). */
+  from?: 'all' | 'new';
+  /** at-least-once: after this long without a settle the broker redelivers (default 30 s). */
+  ackWaitMs?: number;
+  /** Wrap this handler only, inside the PubSub-wide middlewares. */
+  middlewares?: Middleware[];
+}
+
+/**
+ * A typed event's subscription. `delivery: 'at-most-once'` listens live (core NATS, no durable consumer) to
+ * an at-least-once event, for what can rebuild itself after a gap, such as a cache: see `onInterrupted`.
+ */
+export type EventSubscribeOptions = Omit<SubscribeOptions, 'delivery'> & { delivery?: 'at-most-once' };
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  headers?: MessageOptions['headers'];
+  /** The correlation id, idempotency key and trace to send. */
+  context?: MessageOptions['context'];
+}
+
+export type ReplyOptions = Pick<SubscribeOptions, 'group'>;

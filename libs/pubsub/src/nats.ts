@@ -1,0 +1,7 @@
+// The NATS and JetStream transport, and what operators' tools need from it.
+export { createPubSub, LIBRARY_STREAMS, type CreatePubSubOptions } from './lib/create-pubsub';
+export { NatsTransport, DEFAULT_NATS_ADDR, type NatsTransportOptions } from './lib/nats/nats.transport';
+export type { StreamSpec } from './lib/nats/streams';
+export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
+export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
+export { subjectMatches } from './lib/subject';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect, headers, type MsgHdrs } from '@nats-io/transport-node';
-import { createPubSub } from '@mediamagic/pubsub';
+import { createPubSub } from '@mediamagic/pubsub/nats';
 import { now, rate, sleep, waitUntil, yieldToLoop, type Figure } from './harness';
 
 export const MESSAGE_SIZE = 256;

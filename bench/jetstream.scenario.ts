@@ -12,7 +12,8 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { z } from 'zod';
-import { createPubSub, defineEvent } from '@mediamagic/pubsub';
+import { defineEvent } from '@mediamagic/pubsub';
+import { createPubSub } from '@mediamagic/pubsub/nats';
 import { now, rate, waitUntil, windowed, type Figure } from './harness';
 
 export const WINDOW = 256;

@@ -13,7 +13,9 @@
 import { Controller, Injectable, Module, type INestApplicationContext, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientNats, EventPattern, Payload, Transport } from '@nestjs/microservices';
-import { OnMessage, PubSubModule, createPubSub, type Message } from '@mediamagic/pubsub';
+import type { Message } from '@mediamagic/pubsub';
+import { createPubSub } from '@mediamagic/pubsub/nats';
+import { OnMessage, PubSubModule } from '@mediamagic/pubsub/nest';
 import { groups, measure, MESSAGE_SIZE, receive, type Groups } from './fanout.scenario';
 import type { Figure } from './harness';
 

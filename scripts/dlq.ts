@@ -6,7 +6,7 @@
  * Connects to NATS_ADDR (with NATS_USER and NATS_PASSWORD when set).
  */
 import { parseArgs } from 'node:util';
-import { DeadLetterQueue, type StoredDeadLetter } from '@mediamagic/pubsub';
+import { DeadLetterQueue, type StoredDeadLetter } from '@mediamagic/pubsub/nats';
 
 const USAGE = `usage: npm run dlq -- list [--json] | replay <id> [--data '<json>'] | replay --all`;
 

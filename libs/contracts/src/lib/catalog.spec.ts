@@ -1,4 +1,4 @@
-import { InvalidPayloadError, parsePayload, subjectMatches } from '@mediamagic/pubsub';
+import { subjectMatches } from '@mediamagic/pubsub/nats';
 import { CATALOG, DOMAIN_STREAMS } from './catalog';
 import { DeploymentCreated } from './deployment.events';
 import { UserRegistered } from './user.events';
@@ -26,10 +26,10 @@ describe('event catalog', () => {
       replicas: 2,
       createdAt: new Date().toISOString(),
     };
-    expect(parsePayload(DeploymentCreated, created)).toEqual(created);
-    expect(() => parsePayload(DeploymentCreated, { ...created, replicas: 0 })).toThrow(/replicas/);
-    expect(() => parsePayload(UserRegistered, { userId: 'x' })).toThrow(InvalidPayloadError);
+    expect(DeploymentCreated.schema.parse(created)).toEqual(created);
+    expect(() => DeploymentCreated.schema.parse({ ...created, replicas: 0 })).toThrow(/replicas/);
+    expect(UserRegistered.schema.safeParse({ userId: 'x' }).success).toBe(false);
     // Unknown fields are refused, so a typo in a publisher cannot silently drop data.
-    expect(() => parsePayload(DeploymentCreated, { ...created, extra: 1 })).toThrow(/extra/);
+    expect(() => DeploymentCreated.schema.parse({ ...created, extra: 1 })).toThrow(/extra/);
   });
 });

@@ -1,4 +1,5 @@
-import type { EventDefinition, StreamSpec } from '@mediamagic/pubsub';
+import type { EventDefinition } from '@mediamagic/pubsub';
+import type { StreamSpec } from '@mediamagic/pubsub/nats';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from './deployment.events';
 import { UserRegistered, UserVerified } from './user.events';
 

@@ -1,4 +1,4 @@
-import { subjectMatches } from '@mediamagic/pubsub';
+import { subjectMatches } from '@mediamagic/pubsub/nats';
 import { AnalyticsSummary } from './analytics.requests';
 import { DOMAIN_STREAMS } from './catalog';
 import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, ListDeployments, NewDeployment } from './deployment.requests';

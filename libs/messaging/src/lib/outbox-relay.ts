@@ -116,7 +116,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
    * (a repeat of one that did arrive is dropped by JetStream by its id).
    */
   private async publish(batch: OutboxEntry[]): Promise<boolean> {
-    const results = await Promise.allSettled(batch.map((entry) => this.pubsub.forward(entry.envelope, 'at-least-once')));
+    const results = await Promise.allSettled(batch.map((entry) => this.pubsub.publish(entry.envelope, { delivery: 'at-least-once' })));
     const firstFailure = results.findIndex((result) => result.status === 'rejected');
     const inOrder = firstFailure === -1 ? batch.length : firstFailure;
     const published = batch.slice(0, inOrder).map((entry) => entry.key);

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database, DatabaseModule, openDatabase, type DatabaseOptions } from '@mediamagic/database';
-import { defineEvent, MemoryBroker, MemoryTransport, PubSub, PubSubModule } from '@mediamagic/pubsub';
+import { defineEvent, PubSub } from '@mediamagic/pubsub';
+import { PubSubModule } from '@mediamagic/pubsub/nest';
+import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { Outbox, OUTBOX_TABLE } from './outbox';
@@ -90,7 +92,7 @@ withTestDatabases('the transactional outbox', (database) => {
     const broker = new MemoryBroker();
     const mailer = await listen(broker);
     const [first, second] = [await startShop(broker, database()), await startShop(broker, database())];
-    const forwarded = [vi.spyOn(first.pubsub, 'forward'), vi.spyOn(second.pubsub, 'forward')];
+    const forwarded = [vi.spyOn(first.pubsub, 'publish'), vi.spyOn(second.pubsub, 'publish')];
     try {
       const orders = Array.from({ length: 60 }, (_, i) => `multi-${i}`);
       await Promise.all(orders.map((id, i) => (i % 2 ? first : second).placeOrder(id)));

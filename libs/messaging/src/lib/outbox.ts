@@ -23,7 +23,7 @@ export const OUTBOX_TABLE = `
   create function outbox_notify() returns trigger language plpgsql as $$ begin perform pg_notify('${CHANNEL}', ''); return null; end $$;
   create trigger outbox_notify after insert on outbox for each statement execute function outbox_notify();`;
 
-type EmitOptions = Omit<PublishOptions, 'delivery' | 'type' | 'contentType' | 'time'>;
+type EmitOptions = Pick<PublishOptions, 'id' | 'headers' | 'context'>;
 
 /**
  * Writes events into the outbox inside the transaction of the change they announce: the event is
@@ -40,7 +40,7 @@ export class Outbox {
       throw new Error(`${definition.subject} is at-most-once: publish it directly, an outbox is for events that must not be lost`);
     }
     // Built now, so the event carries this request's correlation id, idempotency key and trace.
-    const { subject, headers, data } = this.pubsub.envelopeOf(definition, payload, options);
+    const { subject, headers, data } = this.pubsub.messages.event(definition, payload, options);
     await tx.query('insert into outbox (subject, headers, data) values ($1, $2::jsonb, $3)', [subject, JSON.stringify(headers), Buffer.from(data)]);
     return headers[CE.id]!;
   }

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DatabaseModule, type DatabaseOptions, type Migration } from '@mediamagic/database';
-import { PubSubModule, type PubSubModuleOptions, type StreamSpec } from '@mediamagic/pubsub';
+import type { StreamSpec } from '@mediamagic/pubsub/nats';
+import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub/nest';
 import { HEALTH_PORT, HealthServer } from './health-server';
 
 /** What a service with a database connects to; main.ts derives it from the environment, tests pass their own. */

@@ -8,7 +8,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
-import { connect, errors, nanos, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { connect, nanos, type Msg, type MsgHdrs, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { Limiter } from '../limiter';
 import type { Delivery, Envelope } from '../message';
 import { RemoteError, RequestTimeoutError } from '../errors';
@@ -16,6 +16,7 @@ import { subjectMatches } from '../subject';
 import type { ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
 import { encodedHeaders, readHeaders } from './headers';
 import { JetStreamSubscription } from './jetstream-subscription';
+import { isConsumerAlreadyExists, isNoResponders, isStreamNotFound, isTimeout } from './nats-errors';
 import { ensureStreams, type StreamSpec } from './streams';
 
 export const DEFAULT_NATS_ADDR = 'nats://127.0.0.1:4222';
@@ -118,7 +119,7 @@ export class NatsTransport implements Transport {
         return;
       } catch (error) {
         // A missing stream looks to nats.js like JetStream being off; a broker that is away does not.
-        if (/not enabled/i.test(String(error)) && (await this.noStreamStores(envelope.subject))) {
+        if (isNoResponders(error) && (await this.noStreamStores(envelope.subject))) {
           if (healed || !(await this.healStreamFor(envelope.subject))) {
             throw new Error(`no JetStream stream stores ${envelope.subject}: declare one in the streams option`);
           }
@@ -140,7 +141,7 @@ export class NatsTransport implements Transport {
   private async noStreamStores(subject: string): Promise<boolean> {
     return this.jsm.streams.find(subject).then(
       () => false,
-      (error: unknown) => /no stream matches subject/i.test(String(error)),
+      (error: unknown) => isStreamNotFound(error),
     );
   }
 
@@ -223,7 +224,7 @@ export class NatsTransport implements Transport {
       max_ack_pending: 10_000,
     };
     await this.jsm.consumers.add(stream, config).catch(async (error: unknown) => {
-      if (!/already (exists|in use)/i.test(String(error))) throw error;
+      if (!isConsumerAlreadyExists(error)) throw error;
       // Same group, new settings (a deploy changed the ack wait): update what may be updated.
       await this.jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
     });
@@ -240,10 +241,10 @@ export class NatsTransport implements Transport {
       });
       return { subject: reply.subject, data: reply.data, headers: readHeaders(reply) };
     } catch (error) {
-      if (error instanceof errors.NoRespondersError || (error as Error).cause instanceof errors.NoRespondersError) {
+      if (isNoResponders(error)) {
         throw new RemoteError(503, `no service answers ${envelope.subject}`, 'NoResponders');
       }
-      if (error instanceof errors.TimeoutError || (error as Error).cause instanceof errors.TimeoutError) {
+      if (isTimeout(error)) {
         throw new RequestTimeoutError(envelope.subject, timeoutMs);
       }
       throw error;

@@ -1,5 +1,6 @@
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { isStreamNotFound } from './nats-errors';
 
 export interface StreamSpec {
   name: string;
@@ -27,7 +28,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
   for (let attempt = 1; ; attempt++) {
     try {
       const existing = await jsm.streams.info(spec.name).catch((error: unknown) => {
-        if (isNotFound(error)) return undefined;
+        if (isStreamNotFound(error)) return undefined;
         throw error;
       });
       if (!existing) {
@@ -50,8 +51,4 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
       if (attempt >= 5) throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`);
     }
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  return /not found/i.test(String((error as Error)?.message ?? error));
 }

@@ -266,7 +266,7 @@ export class PubSub {
     this.assertOpen('subscribe');
     const group = options.group ?? this.service;
     assertGroup(group);
-    const subscription = await this.transport.respond(subject, group, async (request): Promise<Omit<Envelope, 'subject'>> => {
+    const answer = async (request: Envelope): Promise<Omit<Envelope, 'subject'>> => {
       const message = toMessage({ ...request, attempt: 1 }, group);
       try {
         const payload = request.data.length ? JSON.parse(decoder.decode(request.data)) : undefined;
@@ -280,6 +280,13 @@ export class PubSub {
           headers: { [CE.contentType]: JSON_TYPE, [REPLY_STATUS]: String(remote.statusCode), [REPLY_ERROR]: remote.errorName },
         };
       }
+    };
+    const subscription = await this.transport.respond(subject, group, {
+      answer,
+      failed: (error) => ({
+        data: encodeJson({ statusCode: 500, message: `reply not sent: ${error.message}` }),
+        headers: { [CE.contentType]: JSON_TYPE, [REPLY_STATUS]: '500' },
+      }),
     });
     return this.track(subscription);
   }

@@ -126,7 +126,7 @@ export class MemoryBroker {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RequestTimeoutError(envelope.subject, timeoutMs)), timeoutMs);
     });
-    const reply = member.limiter.run(() => member.responder(envelope));
+    const reply = member.limiter.run(() => member.responder.answer(envelope));
     try {
       return { subject: envelope.subject, ...(await Promise.race([reply, expired])) };
     } finally {

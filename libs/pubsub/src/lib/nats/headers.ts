@@ -5,17 +5,20 @@ import type { Headers } from '../message';
 
 const encoder = new TextEncoder();
 
+/** Headers as nats.js sends them: `encode()` is all it calls on them. */
+export type HeaderBlock = MsgHdrs & { encode(): Uint8Array };
+
 /**
  * A header block encoded in one pass. nats.js only calls `encode()` on the headers it sends (as
  * long as it is not asked to add its own, such as a `msgID`), and its own `set()` validation
  * dominated the cost of a small message.
  */
-export function encodedHeaders(headers: Headers): MsgHdrs {
+export function encodedHeaders(headers: Headers): HeaderBlock {
   assertHeaders(headers);
   let block = 'NATS/1.0\r\n';
   for (const key in headers) block += `${key}: ${headers[key]}\r\n`;
   const bytes = encoder.encode(`${block}\r\n`);
-  return { encode: () => bytes } as unknown as MsgHdrs;
+  return { encode: () => bytes } as unknown as HeaderBlock;
 }
 
 /** Keys lower-cased; of a repeated header the first value counts (CloudEvents attributes are single). */

@@ -2,7 +2,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { createPubSub } from '../create-pubsub';
-import { durableName } from './nats.transport';
+import { durableName } from './durable-consumer';
+import { NatsTransport } from './nats.transport';
 import { transportSuite } from '../testing/transport.suite';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -59,6 +60,27 @@ describe('NATS transport, beyond the universal suite', () => {
     } finally {
       await nc.close();
       await pubsub.close();
+    }
+  });
+
+  it("sends the responder's failure reply when its answer cannot be sent, so the caller is not left waiting", async () => {
+    const transport = await NatsTransport.connect({ servers: server.url, name: 'big-replies', logger: quiet });
+    try {
+      const tooLarge = new Uint8Array(transport.connection.info!.max_payload + 1);
+      const failures: Error[] = [];
+      await transport.respond('rpc.big', 'big-replies', {
+        answer: async () => ({ data: tooLarge, headers: {} }),
+        failed: (error) => {
+          failures.push(error);
+          return { data: new TextEncoder().encode('not sent'), headers: { 'x-failed': 'yes' } };
+        },
+      });
+      const reply = await transport.request({ subject: 'rpc.big', data: new Uint8Array(), headers: {} }, 5_000);
+      expect(new TextDecoder().decode(reply.data)).toBe('not sent');
+      expect(reply.headers).toEqual({ 'x-failed': 'yes' });
+      expect(failures.map((error) => error.message)).toEqual([expect.stringMatching(/max_payload/)]);
+    } finally {
+      await transport.close();
     }
   });
 

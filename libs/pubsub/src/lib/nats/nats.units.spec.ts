@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type Msg } from '@nats-io/transport-node';
-import { durableName, parseServers } from './nats.transport';
+import { parseServers } from './connection';
+import { durableName } from './durable-consumer';
 import { encodedHeaders, readHeaders } from './headers';
 
 describe('NATS_ADDR parsing', () => {

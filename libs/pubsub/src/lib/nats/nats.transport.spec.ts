@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, nanos } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { createPubSub } from '../create-pubsub';
 import { durableName } from './durable-consumer';
@@ -60,6 +60,36 @@ describe('NATS transport, beyond the universal suite', () => {
     } finally {
       await nc.close();
       await pubsub.close();
+    }
+  });
+
+  it('puts back a dropped subject when a group subscribes too, instead of refusing the subscription', async () => {
+    const pubsub = await createPubSub({ service: 'mender', natsAddr: server.url, streams: [{ name: 'MEND', subjects: ['mend.>'] }], logger: quiet });
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const { config } = await jsm.streams.info('MEND');
+      await jsm.streams.update('MEND', { ...config, subjects: ['elsewhere.>'] });
+      await pubsub.subscribe('mend.me', async () => undefined, { delivery: 'at-least-once' });
+      expect([...(await jsm.streams.info('MEND')).config.subjects].sort()).toEqual(['elsewhere.>', 'mend.>']);
+    } finally {
+      await nc.close();
+      await pubsub.close();
+    }
+  });
+
+  it("brings a group's durable consumer up to date when a deploy changes its ack wait", async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      for (const ackWaitMs of [1_000, 3_000]) {
+        const pubsub = await createPubSub({ service: 'redeployed', natsAddr: server.url, streams: [{ name: 'TEST', subjects: ['test.>'] }], logger: quiet });
+        await pubsub.subscribe('test.redeployed', async () => undefined, { delivery: 'at-least-once', ackWaitMs });
+        await pubsub.close();
+      }
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.consumers.info('TEST', durableName('redeployed', 'test.redeployed'))).config.ack_wait).toBe(nanos(3_000));
+    } finally {
+      await nc.close();
     }
   });
 

@@ -3,8 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServer } from '@mediamagic/testing';
 import { isConsumerAlreadyExists, isNoResponders, isStreamNotFound, isTimeout } from './nats-errors';
 
-/** The error a call rejects with; fails the test when it resolves. */
-async function failureOf(call: Promise<unknown>): Promise<unknown> {
+/** The error itself a call rejects with (the testing library's failureOf keeps only status and message); fails the test when it resolves. */
+async function rejectionOf(call: Promise<unknown>): Promise<unknown> {
   return call.then(
     (value) => {
       throw new Error(`expected a failure, got ${JSON.stringify(value)}`);
@@ -29,16 +29,16 @@ describe('NATS errors, as a real server and nats.js raise them', () => {
   });
 
   it('isStreamNotFound: no stream by that name, or none storing the subject', async () => {
-    expect(isStreamNotFound(await failureOf(jsm.streams.info('MISSING')))).toBe(true);
-    expect(isStreamNotFound(await failureOf(jsm.streams.find('nowhere.stored')))).toBe(true);
-    expect(isStreamNotFound(await failureOf(jsm.streams.getMessage('MISSING', { seq: 1 })))).toBe(true);
+    expect(isStreamNotFound(await rejectionOf(jsm.streams.info('MISSING')))).toBe(true);
+    expect(isStreamNotFound(await rejectionOf(jsm.streams.find('nowhere.stored')))).toBe(true);
+    expect(isStreamNotFound(await rejectionOf(jsm.streams.getMessage('MISSING', { seq: 1 })))).toBe(true);
     // Another resource missing is not a missing stream.
-    expect(isStreamNotFound(await failureOf(jsm.consumers.info('KNOWN', 'missing')))).toBe(false);
+    expect(isStreamNotFound(await rejectionOf(jsm.consumers.info('KNOWN', 'missing')))).toBe(false);
   });
 
   it('isConsumerAlreadyExists: a durable of that name with another configuration', async (context) => {
     // Another consumer error is not this one.
-    expect(isConsumerAlreadyExists(await failureOf(jsm.consumers.info('KNOWN', 'missing')))).toBe(false);
+    expect(isConsumerAlreadyExists(await rejectionOf(jsm.consumers.info('KNOWN', 'missing')))).toBe(false);
     const durable = { durable_name: 'taken', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All };
     await jsm.consumers.add('KNOWN', { ...durable, ack_wait: 1_000_000_000 });
     const changed = jsm.consumers.add('KNOWN', { ...durable, ack_wait: 2_000_000_000 });
@@ -47,20 +47,20 @@ describe('NATS errors, as a real server and nats.js raise them', () => {
       await changed;
       context.skip();
     }
-    expect(isConsumerAlreadyExists(await failureOf(changed))).toBe(true);
+    expect(isConsumerAlreadyExists(await rejectionOf(changed))).toBe(true);
   });
 
   it('isNoResponders: nobody listens to a request, or no stream to a JetStream publish', async () => {
-    const request = await failureOf(nc.request('nobody.home', undefined, { timeout: 2_000 }));
+    const request = await rejectionOf(nc.request('nobody.home', undefined, { timeout: 2_000 }));
     expect(isNoResponders(request)).toBe(true);
     expect(isTimeout(request)).toBe(false);
-    expect(isNoResponders(await failureOf(jetstream(nc).publish('nowhere.stored', new Uint8Array([1]))))).toBe(true);
+    expect(isNoResponders(await rejectionOf(jetstream(nc).publish('nowhere.stored', new Uint8Array([1]))))).toBe(true);
   });
 
   it('isTimeout: a listener that does not answer in time', async () => {
     const silent = nc.subscribe('silent.one');
     await nc.flush();
-    const request = await failureOf(nc.request('silent.one', undefined, { timeout: 100 }));
+    const request = await rejectionOf(nc.request('silent.one', undefined, { timeout: 100 }));
     silent.unsubscribe();
     expect(isTimeout(request)).toBe(true);
     expect(isNoResponders(request)).toBe(false);

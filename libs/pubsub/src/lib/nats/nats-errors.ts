@@ -9,7 +9,7 @@ import { errors } from '@nats-io/transport-node';
 
 /** JetStream's `err_code`s this library reacts to (nats-server's errors.json), beyond those nats.js names. */
 const CONSUMER_ALREADY_EXISTS = 10148;
-/** The same, as a clustered server says it. */
+/** A clustered server's answer when the new configuration could not be applied to it (the update then says why). */
 const CONSUMER_NAME_EXISTS = 10013;
 
 /** No stream by that name, or none stores that subject (`streams.find` answers with the same code). */

@@ -3,6 +3,7 @@ import { CE } from '../cloudevents';
 import { DL, readDeadLetter, type DeadLetter } from '../dead-letter';
 import type { Envelope, Headers } from '../message';
 import { fromNatsHeaders } from './headers';
+import { isStreamNotFound } from './nats-errors';
 import { NatsTransport, type NatsTransportOptions } from './nats.transport';
 
 const STREAM = 'DEAD_LETTER';
@@ -36,7 +37,7 @@ export class DeadLetterQueue {
   async list(): Promise<StoredDeadLetter[]> {
     const info = await this.jsm.streams.info(STREAM).catch((error: unknown) => {
       // No service has dead-lettered anything yet, or none has started.
-      if (/stream not found/i.test(String(error))) return undefined;
+      if (isStreamNotFound(error)) return undefined;
       throw error;
     });
     const letters: StoredDeadLetter[] = [];
@@ -51,10 +52,8 @@ export class DeadLetterQueue {
 
   /** The dead letter `id`, or undefined when there is none (never was, or replayed already). */
   async get(id: number): Promise<StoredDeadLetter | undefined> {
-    const stored = await this.jsm.streams.getMessage(STREAM, { seq: id }).catch((error: unknown) => {
-      if (/no message found/i.test(String(error))) return null;
-      throw error;
-    });
+    // nats.js answers null for a sequence the stream does not hold.
+    const stored = await this.jsm.streams.getMessage(STREAM, { seq: id });
     return stored ? toDeadLetter(stored) : undefined;
   }
 

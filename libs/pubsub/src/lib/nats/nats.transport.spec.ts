@@ -1,8 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, nanos } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { createPubSub } from '../create-pubsub';
-import { durableName } from './nats.transport';
+import { durableName } from './durable-consumer';
+import { NatsTransport } from './nats.transport';
 import { transportSuite } from '../testing/transport.suite';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -59,6 +60,57 @@ describe('NATS transport, beyond the universal suite', () => {
     } finally {
       await nc.close();
       await pubsub.close();
+    }
+  });
+
+  it('puts back a dropped subject when a group subscribes too, instead of refusing the subscription', async () => {
+    const pubsub = await createPubSub({ service: 'mender', natsAddr: server.url, streams: [{ name: 'MEND', subjects: ['mend.>'] }], logger: quiet });
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const { config } = await jsm.streams.info('MEND');
+      await jsm.streams.update('MEND', { ...config, subjects: ['elsewhere.>'] });
+      await pubsub.subscribe('mend.me', async () => undefined, { delivery: 'at-least-once' });
+      expect([...(await jsm.streams.info('MEND')).config.subjects].sort()).toEqual(['elsewhere.>', 'mend.>']);
+    } finally {
+      await nc.close();
+      await pubsub.close();
+    }
+  });
+
+  it("brings a group's durable consumer up to date when a deploy changes its ack wait", async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      for (const ackWaitMs of [1_000, 3_000]) {
+        const pubsub = await createPubSub({ service: 'redeployed', natsAddr: server.url, streams: [{ name: 'TEST', subjects: ['test.>'] }], logger: quiet });
+        await pubsub.subscribe('test.redeployed', async () => undefined, { delivery: 'at-least-once', ackWaitMs });
+        await pubsub.close();
+      }
+      const jsm = await jetstreamManager(nc);
+      expect((await jsm.consumers.info('TEST', durableName('redeployed', 'test.redeployed'))).config.ack_wait).toBe(nanos(3_000));
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("sends the responder's failure reply when its answer cannot be sent, so the caller is not left waiting", async () => {
+    const transport = await NatsTransport.connect({ servers: server.url, name: 'big-replies', logger: quiet });
+    try {
+      const tooLarge = new Uint8Array(transport.connection.info!.max_payload + 1);
+      const failures: Error[] = [];
+      await transport.respond('rpc.big', 'big-replies', {
+        answer: async () => ({ data: tooLarge, headers: {} }),
+        failed: (error) => {
+          failures.push(error);
+          return { data: new TextEncoder().encode('not sent'), headers: { 'x-failed': 'yes' } };
+        },
+      });
+      const reply = await transport.request({ subject: 'rpc.big', data: new Uint8Array(), headers: {} }, 5_000);
+      expect(new TextDecoder().decode(reply.data)).toBe('not sent');
+      expect(reply.headers).toEqual({ 'x-failed': 'yes' });
+      expect(failures.map((error) => error.message)).toEqual([expect.stringMatching(/max_payload/)]);
+    } finally {
+      await transport.close();
     }
   });
 

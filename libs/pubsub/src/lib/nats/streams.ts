@@ -1,5 +1,7 @@
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { subjectMatches } from '../subject';
+import { isStreamNotFound } from './nats-errors';
 
 export interface StreamSpec {
   name: string;
@@ -27,7 +29,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
   for (let attempt = 1; ; attempt++) {
     try {
       const existing = await jsm.streams.info(spec.name).catch((error: unknown) => {
-        if (isNotFound(error)) return undefined;
+        if (isStreamNotFound(error)) return undefined;
         throw error;
       });
       if (!existing) {
@@ -52,6 +54,39 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  return /not found/i.test(String((error as Error)?.message ?? error));
+/** The streams a service declared, kept whole while it runs. */
+export class DeclaredStreams {
+  constructor(
+    private readonly jsm: JetStreamManager,
+    private readonly specs: readonly StreamSpec[],
+  ) {}
+
+  ensure(): Promise<void> {
+    return ensureStreams(this.jsm, this.specs);
+  }
+
+  /**
+   * The stream that stores `subject`, or undefined when none does. A declared stream that should
+   * store it is repaired first: another service's concurrent update may have dropped the subject
+   * (stream updates replace the whole subject list).
+   */
+  async storing(subject: string): Promise<string | undefined> {
+    const found = await this.find(subject);
+    if (found) return found;
+    const specs = this.specs.filter((spec) => spec.subjects.some((pattern) => subjectMatches(pattern, subject)));
+    if (specs.length === 0) return undefined;
+    await ensureStreams(this.jsm, specs);
+    return this.find(subject);
+  }
+
+  private find(subject: string): Promise<string | undefined> {
+    return this.jsm.streams.find(subject).catch((error: unknown) => {
+      if (isStreamNotFound(error)) return undefined;
+      throw error;
+    });
+  }
+}
+
+export function noStreamFor(subject: string): Error {
+  return new Error(`no JetStream stream stores ${subject}: declare one in the streams option`);
 }

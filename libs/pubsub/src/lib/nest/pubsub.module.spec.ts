@@ -121,10 +121,15 @@ describe('PubSubModule', () => {
   it('refuses two methods of one class on one event without their own groups: they would split its events', async () => {
     @Injectable()
     class Confused {
+      readonly seen: string[] = [];
       @OnEvent(UserRegistered)
-      first(): void {}
+      first(): void {
+        this.seen.push('first');
+      }
       @OnEvent(UserRegistered)
-      second(): void {}
+      second(): void {
+        this.seen.push('second');
+      }
     }
     await expect(start({ providers: [Confused] })).rejects.toThrow(/both handle test.user.registered in one group/);
   });

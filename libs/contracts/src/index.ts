@@ -1,6 +1,7 @@
 export { UserRegistered, UserVerified } from './lib/user.events';
 export { DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted } from './lib/deployment.events';
 export { CATALOG, DOMAIN_STREAMS } from './lib/catalog';
+export { REQUESTS } from './lib/catalog-doc';
 export { UserView, RegisterUser, VerifyEmail, AuthenticateUser, GetUser } from './lib/user.requests';
 export {
   DEPLOYMENT_STATUSES,

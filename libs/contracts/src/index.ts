@@ -1,7 +1,6 @@
 export { UserRegistered, UserVerified } from './lib/user.events';
 export { DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted } from './lib/deployment.events';
-export { CATALOG, DOMAIN_STREAMS } from './lib/catalog';
-export { REQUESTS } from './lib/catalog-doc';
+export { CATALOG, DOMAIN_STREAMS, REQUESTS } from './lib/catalog';
 export { UserView, RegisterUser, VerifyEmail, AuthenticateUser, GetUser } from './lib/user.requests';
 export {
   DEPLOYMENT_STATUSES,

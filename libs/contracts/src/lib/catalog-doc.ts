@@ -1,24 +1,8 @@
 import { type Codec, type Delivery, type EventDefinition, type RequestDefinition } from '@mediamagic/pubsub';
 import { LIBRARY_STREAMS, subjectMatches, type StreamSpec } from '@mediamagic/pubsub/nats';
-import { AnalyticsSummary } from './analytics.requests';
-import { CATALOG, DOMAIN_STREAMS } from './catalog';
+import { CATALOG, DOMAIN_STREAMS, REQUESTS } from './catalog';
 import { fieldTable } from './catalog-doc.fields';
-import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from './deployment.requests';
-import { AuthenticateUser, GetUser, RegisterUser, VerifyEmail } from './user.requests';
 
-/** Every request/reply contract of the platform, for tooling that wants them all, as CATALOG is for events. */
-export const REQUESTS: readonly RequestDefinition[] = [
-  RegisterUser,
-  VerifyEmail,
-  AuthenticateUser,
-  GetUser,
-  CreateDeployment,
-  ListDeployments,
-  GetDeployment,
-  GetDeploymentEvents,
-  DeleteDeployment,
-  AnalyticsSummary,
-];
 
 const STREAMS: readonly StreamSpec[] = [...DOMAIN_STREAMS, ...LIBRARY_STREAMS];
 

@@ -1,7 +1,10 @@
-import type { EventDefinition } from '@mediamagic/pubsub';
+import type { EventDefinition, RequestDefinition } from '@mediamagic/pubsub';
 import type { StreamSpec } from '@mediamagic/pubsub/nats';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from './deployment.events';
 import { UserRegistered, UserVerified } from './user.events';
+import { AnalyticsSummary } from './analytics.requests';
+import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from './deployment.requests';
+import { AuthenticateUser, GetUser, RegisterUser, VerifyEmail } from './user.requests';
 
 /** Every domain event of the platform, for tooling (documentation, analytics) that wants them all. */
 export const CATALOG: readonly EventDefinition[] = [
@@ -17,4 +20,18 @@ export const CATALOG: readonly EventDefinition[] = [
 export const DOMAIN_STREAMS: readonly StreamSpec[] = [
   { name: 'USER', subjects: ['user.>'] },
   { name: 'DEPLOYMENT', subjects: ['deployment.>'] },
+];
+
+/** Every request/reply contract of the platform, for tooling that wants them all, as CATALOG is for events. */
+export const REQUESTS: readonly RequestDefinition[] = [
+  RegisterUser,
+  VerifyEmail,
+  AuthenticateUser,
+  GetUser,
+  CreateDeployment,
+  ListDeployments,
+  GetDeployment,
+  GetDeploymentEvents,
+  DeleteDeployment,
+  AnalyticsSummary,
 ];

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpException } from '@nestjs/common';
 import { Database, isUniqueViolation, openDatabase } from '@mediamagic/database';
+import { ConflictError } from '@mediamagic/errors';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventStore } from './deployment-event-store';
 import { fold } from './fold';
@@ -69,7 +69,7 @@ describe('DeploymentEventStore', () => {
     expect((await store.history(deploymentId)).map((event) => event.context)).toEqual([request, rollout]);
   });
 
-  it('gives up with a 409 after losing three races in a row', async () => {
+  it('gives up with a conflict after losing three races in a row', async () => {
     const deploymentId = await newDeployment();
     let attempts = 0;
     // A rival that always gets in first: its insert of the same version is queued before ours.
@@ -84,8 +84,7 @@ describe('DeploymentEventStore', () => {
     });
 
     const error = await appending.then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpException);
-    expect((error as HttpException).getStatus()).toBe(409);
+    expect(error).toBeInstanceOf(ConflictError);
     expect(attempts).toBe(3);
     expect(await versionsOf(deploymentId)).not.toContain('4 deployment.succeeded');
   });

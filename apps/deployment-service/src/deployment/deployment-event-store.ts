@@ -1,12 +1,13 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Database, isUniqueViolation, type Queryable } from '@mediamagic/database';
+import { ConflictError, NotFoundError } from '@mediamagic/errors';
 import type { MessageContext } from '@mediamagic/pubsub';
 import { createdEventOf, isPublished, type DeploymentEvent, type StoredEvent } from './deployment-event';
 
-/** Races lost to concurrent writers before an append gives up with a 409. */
+/** Races lost to concurrent writers before an append gives up with a conflict. */
 const MAX_LOST_RACES = 3;
 
-/** Given the history so far, the event to append, or null when there is nothing to do. May throw (e.g. 404). */
+/** Given the history so far, the event to append, or null when there is nothing to do. May throw (e.g. NotFoundError). */
 export type Decision = (history: readonly StoredEvent[]) => DeploymentEvent | null;
 
 export interface Appended {
@@ -57,7 +58,7 @@ export class DeploymentEventStore {
     return rows.map(toEvent);
   }
 
-  /** The history of a deployment of `ownerId`; 404 otherwise, with one message whether it exists or not. */
+  /** The history of a deployment of `ownerId`; NotFoundError otherwise, with one message whether it exists or not. */
   async owned(deploymentId: string, ownerId: string): Promise<StoredEvent[]> {
     return ownedBy(await this.history(deploymentId), deploymentId, ownerId);
   }
@@ -89,7 +90,7 @@ export class DeploymentEventStore {
         return { history: [...current, appended], appended };
       } catch (error) {
         if (!isUniqueViolation(error, 'deployment_events_pkey')) throw error;
-        if (race === MAX_LOST_RACES) throw new ConflictException(`deployment ${deploymentId} is being changed by someone else, try again`);
+        if (race === MAX_LOST_RACES) throw new ConflictError(`deployment ${deploymentId} is being changed by someone else, try again`);
       }
       current = await this.history(deploymentId);
     }
@@ -140,9 +141,9 @@ export class DeploymentEventStore {
   }
 }
 
-/** `history` when it belongs to `ownerId`; a 404 that does not tell an unknown id from another owner's. */
+/** `history` when it belongs to `ownerId`; a NotFoundError that does not tell an unknown id from another owner's. */
 export function ownedBy<H extends readonly StoredEvent[]>(history: H, deploymentId: string, ownerId: string): H {
-  if (history[0]?.ownerId !== ownerId) throw new NotFoundException(`deployment ${deploymentId} not found`);
+  if (history[0]?.ownerId !== ownerId) throw new NotFoundError(`deployment ${deploymentId} not found`);
   return history;
 }
 

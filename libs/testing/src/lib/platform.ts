@@ -23,9 +23,9 @@ export interface PlatformOptions {
    */
   postgres?: PostgresServer | string;
   /** Extra environment per service, for every instance and every start. */
-  env?: Record<Service, Record<string, string>>;
+  env?: Partial<Record<Service, Record<string, string>>>;
   /** Several processes of a service (default 1), named `email-service`, `email-service#2`, ...; needs PostgreSQL. */
-  instances?: Record<Service, number>;
+  instances?: Partial<Record<Service, number>>;
 }
 
 /** How a process ended: an exit code, or the signal that ended it. */

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -48,7 +47,8 @@ interface Instance {
 }
 
 /**
- * The whole platform as a user runs it: the built apps of services.json as separate processes, a real nats-server with JetStream, a real SMTP server, and a database per service.
+ * The whole platform as a user runs it: the built apps of services.json as separate processes, a real
+ * nats-server with JetStream, a real SMTP server, and a database per service.
  * Tests and benchmarks drive it from outside: `baseUrl` (the gateway), `smtp` (the inbox), `nats`
  * (stop/start the broker), and per process `kill`, `startService`, `pid`, `healthUrl`; `stop()` ends it all.
  */
@@ -204,7 +204,7 @@ export class Platform {
     it.process = child;
     it.exit = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
     // 'close', not 'exit': output may still be on its way when the process has exited.
-    const closed = once(child, 'close');
+    const closed = new Promise<void>((resolveClose) => child.once('close', () => resolveClose()));
     const log = createWriteStream(join(this.logDir, `${it.name}.log`), { flags: 'a' });
     void closed.then(() => log.end());
     let output = '';
@@ -215,8 +215,9 @@ export class Platform {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
 
-    // Ready as orchestrators see it: its readiness endpoint answers 200 (NATS and its database answer, its
-    // subscriptions are made). Generous: a first start on a fresh machine also creates the embedded database cluster.
+    // Ready as compose and Kubernetes see it: its readiness endpoint answers 200 (it listens once the app has
+    // started, and checks NATS and the database). Generous: a first start on a fresh machine also creates the
+    // embedded database cluster.
     const readyUrl = `${this.healthUrl(it.service, it.number)}/health/ready`;
     const ready = async () => !alive(it) || (await fetch(readyUrl, { signal: AbortSignal.timeout(3_000) })).ok;
     try {

@@ -1,9 +1,11 @@
-// (Re)creates one empty PostgreSQL database per service on the server at the given URL, e.g.
+// (Re)creates one empty PostgreSQL database per service that has one (services.json) on the server at
+// the given URL, e.g.
 //   node scripts/create-databases.mjs postgres://postgres@127.0.0.1:5432
-// Each service then gets DATABASE_URL=<url>/mediamagic_<service> and runs its migrations at start.
+// Each service then gets DATABASE_URL=<url>/<its database> and runs its migrations at start.
 import pg from 'pg';
+import { services } from './services.mjs';
 
-export const DATABASES = ['mediamagic_user', 'mediamagic_deployment', 'mediamagic_email', 'mediamagic_analytics'];
+const DATABASES = services.flatMap(({ database }) => (database ? [database] : []));
 
 const url = process.argv[2];
 if (!url) {

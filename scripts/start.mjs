@@ -1,4 +1,4 @@
-// `npm start`: builds and runs the five services locally, with their output prefixed by name.
+// `npm start`: builds and runs the services of services.json locally, with their output prefixed by name.
 // It uses the NATS at NATS_ADDR; when nothing answers there, it starts a local nats-server with
 // JetStream (store in DATA_DIR), or says how to install one. Ctrl-C stops everything cleanly.
 import { spawn, spawnSync } from 'node:child_process';
@@ -6,8 +6,8 @@ import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { services } from './services.mjs';
 
-const SERVICES = ['user-service', 'deployment-service', 'email-service', 'analytics-service', 'gateway'];
 const natsAddr = process.env.NATS_ADDR ?? 'nats://127.0.0.1:4222';
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 const { hostname, port: natsPort } = new URL(natsAddr.split(',')[0].trim());
@@ -76,10 +76,10 @@ or point NATS_ADDR at a running NATS with JetStream.`);
 
 if (!stopping) {
   console.log('Building the services (cached when nothing changed)...');
-  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=tag:type:app', '--outputStyle=static'], { stdio: 'inherit' });
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', `--projects=${services.map(({ name }) => name).join(',')}`, '--outputStyle=static'], { stdio: 'inherit' });
   if (build.status !== 0) stopAll(1);
 }
 if (!stopping) {
-  for (const service of SERVICES) run(service, process.execPath, ['--enable-source-maps', `dist/apps/${service}/main.js`], { ...process.env, NATS_ADDR: natsAddr });
+  for (const { name, main } of services) run(name, process.execPath, ['--enable-source-maps', main], { ...process.env, NATS_ADDR: natsAddr });
   console.log(`The API will answer at http://localhost:${process.env.PORT ?? 3000} (OpenAPI UI at /docs). Ctrl-C stops.`);
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019';
 import { loadConfig } from '@mediamagic/runtime';
+import { serviceSpec } from '@mediamagic/testing';
 import { composeModel, readComposeFile } from './support/compose';
 import { APP_PORTS, APPS, appConfigSchema, DATABASES, initScriptDatabases, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
 
@@ -38,9 +39,11 @@ describe('docker-compose.yml', () => {
     expect(services['nats'].healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8222/healthz?js-enabled-only=true');
   });
 
-  it.each(APPS)('builds %s from its Dockerfile, with the repository as the context', (app) => {
-    expect(services[app].build).toEqual({ context: '.', dockerfile: `apps/${app}/Dockerfile` });
-    expect(existsSync(resolve(ROOT, `apps/${app}/Dockerfile`))).toBe(true);
+  it.each(APPS)('builds %s from the one Dockerfile, with the repository as the context', (app) => {
+    // docker/Dockerfile with the app's name and port: dockerfiles.spec.ts checks the image they make.
+    expect(services[app].build).toMatchObject({ context: '.', dockerfile: 'docker/Dockerfile', args: { APP: app } });
+    expect(existsSync(resolve(ROOT, 'docker/Dockerfile'))).toBe(true);
+    expect(services[app].image).toBe(`mediamagic/${app}:dev`);
   });
 
   it.each(APPS)('sets every variable %s reads, to a value it accepts', async (app) => {
@@ -103,13 +106,13 @@ describe('docker-compose.yml', () => {
   it('starts each service once what it needs is healthy', () => {
     for (const app of APPS) {
       const dependsOn = services[app].depends_on ?? {};
-      const needs = ['nats', ...(DATABASES[app] ? ['postgres'] : []), ...(app === 'email-service' ? ['mailpit'] : [])];
-      if (app === 'gateway') needs.push('user-service', 'deployment-service', 'analytics-service');
+      const { env, calls } = serviceSpec(app);
+      const needs = ['nats', ...(DATABASES[app] ? ['postgres'] : []), ...(env.includes('SMTP_URL') ? ['mailpit'] : []), ...calls];
       expect(Object.keys(dependsOn).sort(), app).toEqual(needs.sort());
       for (const [dependency, { condition }] of Object.entries(dependsOn)) {
         expect(condition, `${app} waits for ${dependency}`).toBe('service_healthy');
         // Something must report the dependency healthy: its compose healthcheck, or its image's HEALTHCHECK.
-        const checked = services[dependency].healthcheck !== undefined || readRepoFile(`apps/${dependency}/Dockerfile`).includes('HEALTHCHECK');
+        const checked = services[dependency].healthcheck !== undefined || readRepoFile(services[dependency].build!.dockerfile).includes('HEALTHCHECK');
         expect(checked, `${dependency} has a healthcheck`).toBe(true);
       }
     }

@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { serviceSpec } from '@mediamagic/testing';
+import { composeModel } from './support/compose';
 import { APP_PORTS, APPS, readRepoFile, ROOT } from './support/repo';
 
 interface Instruction {
@@ -31,6 +33,10 @@ function stages(path: string): Array<{ from: string; name?: string; steps: Instr
   return result;
 }
 
+function step(stage: { steps: Instruction[] }, keyword: string): string[] {
+  return stage.steps.filter((instruction) => instruction.keyword === keyword).map(({ args }) => args);
+}
+
 /** Whether .dockerignore keeps `path` out of the build context (its patterns, without `!` exceptions). */
 function dockerIgnored(path: string): boolean {
   const patterns = readRepoFile('.dockerignore')
@@ -48,7 +54,7 @@ function dockerIgnored(path: string): boolean {
 
 describe('.dockerignore', () => {
   it('keeps dependencies, builds, local data and secrets out of the build context', () => {
-    for (const path of ['node_modules', 'apps/gateway/node_modules', 'dist/apps/gateway/main.js', '.git/HEAD', '.data/db', 'apps/user-service/.data', 'tmp/x', '.env', 'k8s/overlays/production/mediamagic-secrets.env']) {
+    for (const path of ['node_modules', 'apps/gateway/node_modules', 'dist/apps/gateway/main.js', '.git/HEAD', '.data/db', 'apps/user-service/.data', 'tmp/x', '.env', 'k8s/overlays/production/mediamagic-secrets.env', 'docker/nats/authorization.conf']) {
       expect(dockerIgnored(path), path).toBe(true);
     }
   });
@@ -60,21 +66,30 @@ describe('.dockerignore', () => {
   });
 });
 
-describe.each(APPS)('apps/%s/Dockerfile', (app) => {
-  const path = `apps/${app}/Dockerfile`;
-  const all = stages(path);
-  const runtime = all.at(-1)!;
-  const step = (stage: { steps: Instruction[] }, keyword: string) => stage.steps.filter((instruction) => instruction.keyword === keyword).map(({ args }) => args);
+const DOCKERFILE = 'docker/Dockerfile';
 
-  it('builds in stages from node:22-bookworm-slim: the app with Nx, then the production dependencies only', () => {
+/** `${NAME}` and `$NAME` in an instruction, as the builder expands them with `args` (an ARG not given is its default, here empty). */
+function expand(text: string, args: Record<string, string>): string {
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => args[(braced ?? bare)!] ?? '');
+}
+
+describe(DOCKERFILE, () => {
+  const all = stages(DOCKERFILE);
+
+  it('is the one Dockerfile: no app keeps its own', () => {
+    expect(APPS.filter((app) => existsSync(resolve(ROOT, 'apps', app, 'Dockerfile')))).toEqual([]);
+  });
+
+  it('builds in stages from node:22-bookworm-slim: the app named by the APP argument with Nx, then the production dependencies only', () => {
     expect(all.map((stage) => stage.from)).toEqual(['node:22-bookworm-slim', 'node:22-bookworm-slim', 'node:22-bookworm-slim']);
     const build = all.find((stage) => stage.name === 'build')!;
-    expect(step(build, 'RUN')).toEqual(['npm ci', `npx nx run ${app}:build`]);
+    expect(step(build, 'ARG')).toEqual(['APP']);
+    const [install, bundle] = step(build, 'RUN');
+    expect(install).toBe('npm ci');
+    // The shell refuses an empty APP with a message rather than asking Nx for a project named ":build".
+    expect(bundle).toMatch(/^npx nx run "\$\{APP:\?[^}]+\}":build$/);
     const dependencies = all.find((stage) => stage.name === 'dependencies')!;
     expect(step(dependencies, 'RUN')[0]).toMatch(/^npm ci --omit=dev\b/);
-    // The bundle Nx writes is where the project says its build output goes.
-    const project = JSON.parse(readRepoFile(`apps/${app}/project.json`)) as { targets: { build: { outputs: string[] } } };
-    expect(project.targets.build.outputs).toEqual([`{workspaceRoot}/dist/apps/${app}`]);
   });
 
   it('copies only what exists: sources the context has, and earlier stages by name', () => {
@@ -96,26 +111,43 @@ describe.each(APPS)('apps/%s/Dockerfile', (app) => {
   });
 
   it('runs the bundle as the non-root "node" user, in production mode', () => {
+    const runtime = all.at(-1)!;
     expect(step(runtime, 'USER')).toEqual(['node']);
     expect(step(runtime, 'ENV').join(' ')).toContain('NODE_ENV=production');
-    expect(step(runtime, 'CMD')).toEqual([`["node", "--enable-source-maps", "dist/apps/${app}/main.js"]`]);
-    expect(step(runtime, 'COPY')).toContain(`--from=build /workspace/dist/apps/${app} ./dist/apps/${app}`);
+    expect(step(runtime, 'CMD')).toEqual(['["node", "--enable-source-maps", "dist/app/main.js"]']);
   });
 
-  it('has a HEALTHCHECK asking /health/ready on the port it serves', () => {
-    const [healthcheck] = step(runtime, 'HEALTHCHECK');
+  it('has a HEALTHCHECK asking /health/ready on the port the app serves', () => {
+    const [healthcheck] = step(all.at(-1)!, 'HEALTHCHECK');
     expect(healthcheck).toContain("'/health/ready'");
     expect(healthcheck).toContain('process.env.HEALTH_PORT||process.env.PORT');
-    const { variable, port } = APP_PORTS[app];
-    expect(step(runtime, 'ENV').join(' ')).toContain(`${variable}=${port}`);
-    expect(step(runtime, 'EXPOSE')).toEqual([String(port)]);
+  });
+});
+
+describe.each(APPS)('the %s image (docker/Dockerfile with the arguments compose passes)', (app) => {
+  const args = composeModel().services[app].build?.args ?? {};
+  const runtime = stages(DOCKERFILE).at(-1)!;
+  const expanded = (keyword: string) => step(runtime, keyword).map((text) => expand(text, args));
+  const { variable, port } = APP_PORTS[app];
+
+  it('is built with its name and its port from services.json, and nothing else', () => {
+    expect(args).toEqual({ APP: app, [variable]: String(port) });
+    const declared = step(runtime, 'ARG').map((arg) => arg.split('=')[0]);
+    expect(declared).toEqual(expect.arrayContaining(Object.keys(args)));
   });
 
-  it('is the same recipe as every other app, but for the app', () => {
-    const gateway = readFileSync(resolve(ROOT, 'apps/gateway/Dockerfile'), 'utf8').replaceAll('gateway', '<app>');
-    const own = readRepoFile(path).replaceAll(app, '<app>');
-    const differing = own.split('\n').filter((line, index) => line !== gateway.split('\n')[index]);
-    // Only the port lines differ: the gateway's API port against the others' health port.
-    expect(differing.every((line) => /PORT|EXPOSE|Serves/.test(line)), differing.join('\n')).toBe(true);
+  it('serves on that port, the other port variable left empty (unset for the app)', () => {
+    const env = expanded('ENV').join(' ').split(' ');
+    expect(env).toContain(`${variable}=${port}`);
+    expect(env).toContain(`${variable === 'PORT' ? 'HEALTH_PORT' : 'PORT'}=`);
+    expect(expanded('EXPOSE')).toEqual([String(port)]);
+  });
+
+  it('holds the bundle Nx builds for it, where CMD runs it', () => {
+    expect(expanded('COPY')).toContain(`--from=build /workspace/dist/apps/${app} ./dist/app`);
+    // The bundle Nx writes is where the project says its build output goes, and what services.json runs.
+    const project = JSON.parse(readRepoFile(`apps/${app}/project.json`)) as { targets: { build: { outputs: string[] } } };
+    expect(project.targets.build.outputs).toEqual([`{workspaceRoot}/dist/apps/${app}`]);
+    expect(serviceSpec(app).main).toBe(`dist/apps/${app}/main.js`);
   });
 });

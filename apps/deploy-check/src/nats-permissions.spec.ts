@@ -32,25 +32,25 @@ const AUTHORIZATION = join(ROOT, 'docker/nats/authorization.conf');
 const BINARY = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
 
 // What each service does on NATS (see the specification and the apps' handlers). Subjects come from the contracts.
-const ANSWERS: Partial<Record<App, string[]>> = {
+const ANSWERS: Record<App, string[]> = {
   'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser].map((request) => request.subject),
   'deployment-service': [CreateDeployment, ListDeployments, GetDeployment, GetDeploymentEvents, DeleteDeployment].map((request) => request.subject),
   'analytics-service': [AnalyticsSummary.subject],
 };
-const EMITS: Partial<Record<App, string[]>> = {
+const EMITS: Record<App, string[]> = {
   'user-service': [UserRegistered.subject, UserVerified.subject],
   'deployment-service': [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
 };
-const CONSUMES: Partial<Record<App, string[]>> = {
+const CONSUMES: Record<App, string[]> = {
   'email-service': [UserRegistered, DeploymentCreated, DeploymentSucceeded, DeploymentFailed].map((event) => event.subject),
   'analytics-service': CATALOG.map((event) => event.subject),
 };
 /** Heard live (core NATS, no consumer): the changes to the gateway's deployment views. */
-const LISTENS: Partial<Record<App, string[]>> = {
+const LISTENS: Record<App, string[]> = {
   gateway: [DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
 };
 /** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
-const TRACKS: Partial<Record<App, string>> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
+const TRACKS: Record<App, string> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
 /** One consumed event per consumer fails for good, so that it is dead-lettered under the consumer's group. */
 const DEAD_LETTERS: Partial<Record<App, string>> = { 'email-service': DeploymentFailed.subject, 'analytics-service': DeploymentDeleted.subject };
 

@@ -22,7 +22,8 @@ export interface Infrastructure extends ServiceInfrastructure {
 
 export function infrastructureFrom(config: DeploymentConfig): Infrastructure {
   return {
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
+    // Handlers pass their message's context to the event store themselves (PubSubOptions.propagateContext).
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false }),
     rollout: new RolloutSettings(config.PROVISIONING_DELAY_MS),
   };
 }

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AccessTokens } from './auth/access-tokens';
@@ -9,6 +9,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentViews } from './deployments/deployment-views';
 import { HealthController } from './health/health.controller';
+import { ErrorFilter } from './http/error-filter';
 import { RequestValidationPipe } from './http/validation.pipe';
 import { UsersController } from './users/users.controller';
 import { VerifyController } from './verify/verify.controller';
@@ -40,6 +41,7 @@ export class AppModule {
         DeploymentViews,
         BearerAuthGuard,
         { provide: APP_PIPE, useClass: RequestValidationPipe },
+        { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };
   }

@@ -3,5 +3,6 @@ export { startNatsServer, type NatsServer } from './lib/nats-server';
 export { waitFor } from './lib/wait-for';
 export { startSmtpServer, type SmtpServer, type RecipientRule, type Email } from './lib/smtp-server';
 export { startPostgresServer, type PostgresServer } from './lib/postgres-server';
-export { Platform, SERVICES, databaseName, instanceName, type Service, type PlatformOptions, type ExitStatus, type EnvOverrides } from './lib/platform';
+export { loadServices, serviceSpec, SERVICE_SPECS, SERVICES, ROOT, type Service, type ServiceSpec, type ServicesFile } from './lib/services';
+export { Platform, databaseName, instanceName, type PlatformOptions, type ExitStatus, type EnvOverrides } from './lib/platform';
 export { failureOf } from './lib/failure-of';

@@ -3,7 +3,7 @@ import { readRepoFile } from './repo';
 
 export interface ComposeService {
   image?: string;
-  build?: { context: string; dockerfile: string };
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   expose?: string[];
   ports?: string[];

@@ -1,28 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
+import { ROOT, SERVICE_SPECS, SERVICES, type Service } from '@mediamagic/testing';
 
-export const ROOT = resolve(import.meta.dirname, '../../../..');
+export { ROOT };
 
-export const APPS = ['gateway', 'user-service', 'deployment-service', 'email-service', 'analytics-service'] as const;
-export type App = (typeof APPS)[number];
+/** The platform's apps, as services.json lists them. */
+export const APPS = SERVICES;
+export type App = Service;
 
 /** The apps with a database of their own, and its name (one database per service). */
-export const DATABASES: Partial<Record<App, string>> = {
-  'user-service': 'mediamagic_user',
-  'deployment-service': 'mediamagic_deployment',
-  'email-service': 'mediamagic_email',
-  'analytics-service': 'mediamagic_analytics',
-};
+export const DATABASES: Partial<Record<App, string>> = Object.fromEntries(SERVICE_SPECS.flatMap(({ name, database }) => (database ? [[name, database]] : [])));
 
 /** Where each app listens: the gateway's API on PORT, the others' health endpoints on HEALTH_PORT. */
-export const APP_PORTS: Record<App, { variable: 'PORT' | 'HEALTH_PORT'; port: number }> = {
-  gateway: { variable: 'PORT', port: 3000 },
-  'user-service': { variable: 'HEALTH_PORT', port: 8080 },
-  'deployment-service': { variable: 'HEALTH_PORT', port: 8080 },
-  'email-service': { variable: 'HEALTH_PORT', port: 8080 },
-  'analytics-service': { variable: 'HEALTH_PORT', port: 8080 },
-};
+export const APP_PORTS: Record<App, { variable: 'PORT' | 'HEALTH_PORT'; port: number }> = Object.fromEntries(
+  SERVICE_SPECS.map(({ name, port }) => [name, { variable: port.variable, port: port.container }]),
+);
 
 export function readRepoFile(path: string): string {
   return readFileSync(resolve(ROOT, path), 'utf8');

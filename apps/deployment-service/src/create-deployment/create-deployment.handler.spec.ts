@@ -1,6 +1,6 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from '@mediamagic/contracts';
-import { MemoryBroker, runInContext, type PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
 import { failureOf, waitFor } from '@mediamagic/testing';
 import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
 
@@ -9,9 +9,10 @@ describe('CreateDeployment', () => {
   let app: TestingModule;
   let client: PubSub;
   let emitted: Emitted[];
+  let requestIds: readonly string[];
   beforeAll(async () => {
     app = await startDeploymentService(broker, { provisioningDelayMs: 50 });
-    ({ client, emitted } = await startClient(broker));
+    ({ client, emitted, requestIds } = await startClient(broker));
   });
   afterAll(async () => {
     await app.close();
@@ -21,10 +22,12 @@ describe('CreateDeployment', () => {
 
   const statusOf = async (ownerId: string, id: string) => (await client.call(GetDeployment, { ownerId, id })).status;
 
-  it('answers pending, then rolls out to running: versions 1..3 in order, and created and succeeded are emitted', async () => {
+  it('answers pending, then rolls out to running: versions 1..3 in order, and created and succeeded are emitted in its context', async () => {
     const owner = newOwner();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-    const deployment = await runInContext({ correlationId: 'create-1' }, () => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }));
+    const deployment = await client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'create-1', idempotencyKey: 'create-key', traceparent } });
+    const requestId = requestIds.at(-1);
 
     expect(deployment).toMatchObject({ name: 'web', model: 'llama', replicas: 1, status: 'pending', ownerId: owner.id });
     await waitFor(async () => (await statusOf(owner.id, deployment.id)) === 'running', { timeoutMs: 10_000, message: 'the deployment to run' });
@@ -42,15 +45,17 @@ describe('CreateDeployment', () => {
       message: 'deployment.created and deployment.succeeded',
     });
     const carried = { deploymentId: deployment.id, ownerId: owner.id, ownerEmail: owner.email, name: 'web', model: 'llama' };
+    // Both are published later by the relay, the rollout's after its own step: each still carries the request's context.
+    const context = { correlationId: 'create-1', idempotencyKey: 'create-key', causationId: requestId, traceparent };
     expect(events.find((event) => event.subject === 'deployment.created')).toEqual({
       subject: 'deployment.created',
       payload: { ...carried, replicas: 1, createdAt: deployment.createdAt },
-      correlationId: 'create-1',
+      ...context,
     });
     expect(events.find((event) => event.subject === 'deployment.succeeded')).toEqual({
       subject: 'deployment.succeeded',
       payload: { ...carried, succeededAt: items[2]!.time },
-      correlationId: 'create-1',
+      ...context,
     });
   });
 
@@ -74,7 +79,7 @@ describe('CreateDeployment', () => {
 
   it('creates one deployment and emits one event for a repeated Idempotency-Key', async () => {
     const owner = newOwner();
-    const create = () => runInContext({ idempotencyKey: 'key-1' }, () => client.call(CreateDeployment, { owner, name: 'once', model: 'llama' }));
+    const create = () => client.call(CreateDeployment, { owner, name: 'once', model: 'llama' }, { context: { idempotencyKey: 'key-1' } });
 
     const first = await create();
     const again = await create();
@@ -91,7 +96,7 @@ describe('CreateDeployment', () => {
 
   it('uses the key per owner: another owner with the same key gets a deployment of their own', async () => {
     const [ada, bob] = [newOwner(), newOwner()];
-    const create = (owner: typeof ada) => runInContext({ idempotencyKey: 'shared-key' }, () => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }));
+    const create = (owner: typeof ada) => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { idempotencyKey: 'shared-key' } });
 
     const [mine, theirs] = [await create(ada), await create(bob)];
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CreateDeployment } from '@mediamagic/contracts';
 import { Database, once, type Queryable } from '@mediamagic/database';
-import { OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
+import { contextOf, OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
 import type { z } from 'zod';
 import type { StoredEvent } from '../deployment/deployment-event';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
@@ -20,9 +20,10 @@ export class CreateDeploymentHandler {
   @OnRequest(CreateDeployment)
   async create(request: z.output<typeof CreateDeployment.request>, message: Message): Promise<ResponseOf<typeof CreateDeployment>> {
     const { owner, name, model, replicas } = request;
+    const context = contextOf(message);
     const fresh: { created?: StoredEvent } = {};
     const create = async (on: Queryable) => {
-      fresh.created = await this.store.create(on, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas });
+      fresh.created = await this.store.create(on, { deploymentId: randomUUID(), ownerId: owner.id, ownerEmail: owner.email, name, model, replicas }, context);
       return fold([fresh.created]);
     };
     // Keys are per owner: one user's key can never replay another user's deployment. Without a key the

@@ -10,10 +10,11 @@ describe('DeleteDeployment', () => {
   let app: TestingModule;
   let client: PubSub;
   let emitted: Emitted[];
+  let requestIds: readonly string[];
   beforeAll(async () => {
     // Provisioning outlasts the test: the rollout's timer firing is played by the test itself.
     app = await startDeploymentService(broker, { provisioningDelayMs: 600_000 });
-    ({ client, emitted } = await startClient(broker));
+    ({ client, emitted, requestIds } = await startClient(broker));
   });
   afterAll(async () => {
     await app.close();
@@ -30,10 +31,11 @@ describe('DeleteDeployment', () => {
     return { owner, deployment };
   }
 
-  it('deletes the deployment and emits deployment.deleted; deleting again changes nothing', async () => {
+  it('deletes the deployment and emits deployment.deleted in the context of its request; deleting again changes nothing', async () => {
     const { owner, deployment } = await provisioningDeployment();
 
-    const deleted = await client.call(DeleteDeployment, { ownerId: owner.id, id: deployment.id });
+    const deleted = await client.call(DeleteDeployment, { ownerId: owner.id, id: deployment.id }, { context: { correlationId: 'delete-1' } });
+    const deleteRequestId = requestIds.at(-1);
     const again = await client.call(DeleteDeployment, { ownerId: owner.id, id: deployment.id });
 
     expect(deleted).toMatchObject({ id: deployment.id, status: 'deleted' });
@@ -48,6 +50,7 @@ describe('DeleteDeployment', () => {
       model: 'llama',
       deletedAt: deleted.updatedAt,
     });
+    expect(event).toMatchObject({ correlationId: 'delete-1', causationId: deleteRequestId });
     const { items } = await client.call(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
     expect(items.filter((item) => item.type === 'deployment.deleted')).toHaveLength(1);
   });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DeleteDeployment } from '@mediamagic/contracts';
-import { OnRequest, type ResponseOf } from '@mediamagic/pubsub';
+import { contextOf, OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
 import type { z } from 'zod';
 import { DeploymentEventStore, ownedBy } from '../deployment/deployment-event-store';
 import { fold } from '../deployment/fold';
@@ -11,9 +11,9 @@ export class DeleteDeploymentHandler {
 
   /** Allowed in any status; the rollout sees the deletion at its next step and stops. */
   @OnRequest(DeleteDeployment)
-  async delete({ id, ownerId }: z.output<typeof DeleteDeployment.request>): Promise<ResponseOf<typeof DeleteDeployment>> {
-    // deployment.deleted is published by the relay from the store.
-    const { history } = await this.store.append(id, (events) =>
+  async delete({ id, ownerId }: z.output<typeof DeleteDeployment.request>, message: Message): Promise<ResponseOf<typeof DeleteDeployment>> {
+    // deployment.deleted is published by the relay from the store, with this request's context.
+    const { history } = await this.store.append(id, contextOf(message), (events) =>
       fold(ownedBy(events, id, ownerId)).status === 'deleted' ? null : { type: 'deployment.deleted', data: {} },
     );
     return fold(history);

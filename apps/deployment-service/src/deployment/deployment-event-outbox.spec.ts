@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Database, openDatabase } from '@mediamagic/database';
-import { MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { CE, MemoryTransport, PubSub } from '@mediamagic/pubsub';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventOutbox } from './deployment-event-outbox';
 import { DeploymentEventStore } from './deployment-event-store';
@@ -15,7 +15,7 @@ describe('the event store as its own outbox', () => {
   beforeAll(async () => {
     db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: quiet });
     store = new DeploymentEventStore(db);
-    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet });
+    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet, propagateContext: false });
     outbox = new DeploymentEventOutbox(db, pubsub);
   });
   afterAll(async () => {
@@ -23,11 +23,14 @@ describe('the event store as its own outbox', () => {
     await db.close();
   });
 
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  const creation = { correlationId: 'create-1', idempotencyKey: 'key-1', causationId: 'request-1', traceparent };
+
   async function deploymentWithHistory(): Promise<string> {
     const deploymentId = randomUUID();
-    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
-    await store.append(deploymentId, () => ({ type: 'deployment.provisioning-started', data: {} }));
-    await store.append(deploymentId, () => ({ type: 'deployment.succeeded', data: {} }));
+    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 }, creation);
+    await store.append(deploymentId, creation, () => ({ type: 'deployment.provisioning-started', data: {} }));
+    await store.append(deploymentId, { correlationId: 'rollout-1' }, () => ({ type: 'deployment.succeeded', data: {} }));
     return deploymentId;
   }
 
@@ -44,6 +47,25 @@ describe('the event store as its own outbox', () => {
     const next = await outbox.claim(10, 60);
     expect(next.map((entry) => entry.key)).toEqual([`${deploymentId}:3`]);
     expect(next[0]!.envelope.subject).toBe('deployment.succeeded');
+  });
+
+  it('publishes each event with the context stored with it, whatever context the relay runs in', async () => {
+    await db.query('update deployment_events set published_at = now() where published_at is null');
+    await deploymentWithHistory();
+
+    const [created] = await outbox.claim(10, 60);
+    await outbox.published([created!.key]);
+    const [succeeded] = await outbox.claim(10, 60);
+
+    expect(created!.envelope.headers).toMatchObject({
+      [CE.correlationId]: 'create-1',
+      [CE.idempotencyKey]: 'key-1',
+      [CE.causationId]: 'request-1',
+      traceparent,
+    });
+    expect(succeeded!.envelope.headers).toMatchObject({ [CE.correlationId]: 'rollout-1' });
+    expect(succeeded!.envelope.headers).not.toHaveProperty(CE.causationId);
+    expect(succeeded!.envelope.headers).not.toHaveProperty(CE.idempotencyKey);
   });
 
   it('skips an event that no longer fits its contract, without holding up the others', async () => {

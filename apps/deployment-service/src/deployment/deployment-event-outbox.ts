@@ -2,20 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
 import type { OutboxEntry, OutboxSource } from '@mediamagic/messaging';
-import { PubSub, runInContext, type Envelope, type MessageContext } from '@mediamagic/pubsub';
+import { PubSub, type Envelope } from '@mediamagic/pubsub';
 import type { DeploymentEvent } from './deployment-event';
-import type { EventRow } from './deployment-event-store';
+import { contextOfRow, type EventRow } from './deployment-event-store';
 
 /** Notified by the store's trigger when events are appended. */
 export const CHANNEL = 'deployment_events';
 
-/** The rollout's own bookkeeping; no other service has a use for it. */
-export function isPublished(type: DeploymentEvent['type']): boolean {
-  return type !== 'deployment.provisioning-started';
-}
-
 interface UnpublishedRow extends EventRow {
-  metadata: MessageContext;
   /** The data of the deployment's creation: owner's email, name and model for every event. */
   created: Extract<DeploymentEvent, { type: 'deployment.created' }>['data'];
 }
@@ -88,23 +82,20 @@ export class DeploymentEventOutbox implements OutboxSource {
     };
     const at = row.occurred_at.toISOString();
     // One id per stored event: JetStream and the consumers drop a repeated publish of it.
-    const options = { id: `${row.deployment_id}:${row.version}`, time: row.occurred_at };
-    const context = { ...row.metadata, correlationId: row.correlation_id ?? undefined };
-    return runInContext(context, () => {
-      const event = { type: row.type, data: row.data } as DeploymentEvent;
-      switch (event.type) {
-        case 'deployment.created':
-          return this.pubsub.envelopeOf(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
-        case 'deployment.succeeded':
-          return this.pubsub.envelopeOf(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
-        case 'deployment.failed':
-          return this.pubsub.envelopeOf(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
-        case 'deployment.deleted':
-          return this.pubsub.envelopeOf(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
-        case 'deployment.provisioning-started':
-          throw new Error(`${event.type} is never published, yet ${options.id} was waiting to be`);
-      }
-    });
+    const options = { id: `${row.deployment_id}:${row.version}`, time: row.occurred_at, context: contextOfRow(row) };
+    const event = { type: row.type, data: row.data } as DeploymentEvent;
+    switch (event.type) {
+      case 'deployment.created':
+        return this.pubsub.envelopeOf(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
+      case 'deployment.succeeded':
+        return this.pubsub.envelopeOf(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
+      case 'deployment.failed':
+        return this.pubsub.envelopeOf(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
+      case 'deployment.deleted':
+        return this.pubsub.envelopeOf(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
+      case 'deployment.provisioning-started':
+        throw new Error(`${event.type} is never published, yet ${options.id} was waiting to be`);
+    }
   }
 }
 

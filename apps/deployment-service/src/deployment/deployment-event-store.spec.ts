@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { HttpException } from '@nestjs/common';
 import { Database, isUniqueViolation, openDatabase } from '@mediamagic/database';
+import { ConflictError } from '@mediamagic/errors';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventStore } from './deployment-event-store';
 import { fold } from './fold';
+
+// What a request would pass: the context its events are published with.
+const request = { correlationId: 'request-1', idempotencyKey: 'key-1', causationId: 'message-1' };
 
 describe('DeploymentEventStore', () => {
   let db: Database;
@@ -16,7 +19,7 @@ describe('DeploymentEventStore', () => {
 
   async function newDeployment(): Promise<string> {
     const deploymentId = randomUUID();
-    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
+    await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 }, request);
     return deploymentId;
   }
   const versionsOf = async (deploymentId: string) => (await store.history(deploymentId)).map((event) => `${event.version} ${event.type}`);
@@ -42,7 +45,7 @@ describe('DeploymentEventStore', () => {
     const deploymentId = await newDeployment();
     const decisions: string[] = [];
     const deleteUnlessDeleted = (who: string) =>
-      store.append(deploymentId, (history) => {
+      store.append(deploymentId, request, (history) => {
         decisions.push(`${who} saw version ${history.length}`);
         return fold(history).status === 'deleted' ? null : { type: 'deployment.deleted', data: {} };
       });
@@ -58,11 +61,19 @@ describe('DeploymentEventStore', () => {
     expect(await versionsOf(deploymentId)).toEqual(['1 deployment.created', '2 deployment.deleted']);
   });
 
-  it('gives up with a 409 after losing three races in a row', async () => {
+  it('keeps with each event the context it was appended in', async () => {
+    const deploymentId = await newDeployment();
+    const rollout = { correlationId: 'request-1', causationId: 'another-message' };
+    await store.append(deploymentId, rollout, () => ({ type: 'deployment.provisioning-started', data: {} }));
+
+    expect((await store.history(deploymentId)).map((event) => event.context)).toEqual([request, rollout]);
+  });
+
+  it('gives up with a conflict after losing three races in a row', async () => {
     const deploymentId = await newDeployment();
     let attempts = 0;
     // A rival that always gets in first: its insert of the same version is queued before ours.
-    const appending = store.append(deploymentId, (history) => {
+    const appending = store.append(deploymentId, request, (history) => {
       attempts++;
       void db.query(
         `insert into deployment_events (deployment_id, version, type, data, owner_id, occurred_at)
@@ -73,21 +84,21 @@ describe('DeploymentEventStore', () => {
     });
 
     const error = await appending.then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpException);
-    expect((error as HttpException).getStatus()).toBe(409);
+    expect(error).toBeInstanceOf(ConflictError);
     expect(attempts).toBe(3);
     expect(await versionsOf(deploymentId)).not.toContain('4 deployment.succeeded');
   });
 
   it('decides on a history the caller holds, and reads again when it was stale', async () => {
     const deploymentId = randomUUID();
-    const created = await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 });
-    await store.append(deploymentId, () => ({ type: 'deployment.deleted', data: {} }), [created]);
+    const created = await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 }, request);
+    await store.append(deploymentId, request, () => ({ type: 'deployment.deleted', data: {} }), [created]);
     const seen: number[] = [];
 
     // [created] is stale now: version 2 is taken, so the store reads the history and decides again.
     const { appended, history } = await store.append(
       deploymentId,
+      request,
       (events) => {
         seen.push(events.length);
         return fold(events).status === 'deleted' ? null : { type: 'deployment.provisioning-started', data: {} };

@@ -1,13 +1,13 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Database, isUniqueViolation, type Queryable } from '@mediamagic/database';
-import { currentContext } from '@mediamagic/pubsub';
-import { createdEventOf, type DeploymentEvent, type StoredEvent } from './deployment-event';
-import { isPublished } from './deployment-event-outbox';
+import { ConflictError, NotFoundError } from '@mediamagic/errors';
+import type { MessageContext } from '@mediamagic/pubsub';
+import { createdEventOf, isPublished, type DeploymentEvent, type StoredEvent } from './deployment-event';
 
-/** Races lost to concurrent writers before an append gives up with a 409. */
+/** Races lost to concurrent writers before an append gives up with a conflict. */
 const MAX_LOST_RACES = 3;
 
-/** Given the history so far, the event to append, or null when there is nothing to do. May throw (e.g. 404). */
+/** Given the history so far, the event to append, or null when there is nothing to do. May throw (e.g. NotFoundError). */
 export type Decision = (history: readonly StoredEvent[]) => DeploymentEvent | null;
 
 export interface Appended {
@@ -41,9 +41,11 @@ export interface EventRow {
   owner_id: string;
   occurred_at: Date;
   correlation_id: string | null;
+  /** The rest of the appender's context: idempotency key, causation, trace. */
+  metadata: Omit<MessageContext, 'correlationId'>;
 }
 
-const COLUMNS = 'deployment_id, version, type, data, owner_id, occurred_at, correlation_id';
+const COLUMNS = 'deployment_id, version, type, data, owner_id, occurred_at, correlation_id, metadata';
 
 /** The append-only store of deployment events, with optimistic concurrency per deployment. */
 @Injectable()
@@ -56,35 +58,39 @@ export class DeploymentEventStore {
     return rows.map(toEvent);
   }
 
-  /** The history of a deployment of `ownerId`; 404 otherwise, with one message whether it exists or not. */
+  /** The history of a deployment of `ownerId`; NotFoundError otherwise, with one message whether it exists or not. */
   async owned(deploymentId: string, ownerId: string): Promise<StoredEvent[]> {
     return ownedBy(await this.history(deploymentId), deploymentId, ownerId);
   }
 
-  /** Appends version 1; runs in the caller's transaction, so it commits with the idempotency key. */
-  async create(tx: Queryable, deployment: DeploymentToCreate): Promise<StoredEvent> {
+  /**
+   * Appends version 1; runs in the caller's transaction, so it commits with the idempotency key.
+   * `context` is the creating request's: its event, and the rollout's after it, are published with it.
+   */
+  async create(tx: Queryable, deployment: DeploymentToCreate, context: MessageContext): Promise<StoredEvent> {
     const { deploymentId, ownerId, ownerEmail, name, model, replicas } = deployment;
-    return this.insert(tx, { type: 'deployment.created', data: { name, model, replicas, ownerEmail } }, { deploymentId, ownerId, version: 1 });
+    return this.insert(tx, { type: 'deployment.created', data: { name, model, replicas, ownerEmail } }, { deploymentId, ownerId, version: 1 }, context);
   }
 
   /**
    * Reads the history, asks `decide` and appends its event as the next version. When a concurrent
    * writer took that version first, reads and decides again on the newer history: the decision may
    * well change (a deleted deployment is not provisioned). `history`, when the caller has just read or
-   * written it, saves reading it again: the version check still catches anything newer.
+   * written it, saves reading it again: the version check still catches anything newer. `context` is
+   * what caused the append (a request, or the creation the rollout follows); the event is published with it.
    */
-  async append(deploymentId: string, decide: Decision, history?: readonly StoredEvent[]): Promise<Appended> {
+  async append(deploymentId: string, context: MessageContext, decide: Decision, history?: readonly StoredEvent[]): Promise<Appended> {
     let current = history ?? (await this.history(deploymentId));
     for (let race = 1; ; race++) {
       const event = decide(current);
       if (!event) return { history: [...current], appended: null };
       const created = createdEventOf(current);
       try {
-        const appended = await this.insert(this.db, event, { deploymentId, ownerId: created.ownerId, version: current.length + 1 });
+        const appended = await this.insert(this.db, event, { deploymentId, ownerId: created.ownerId, version: current.length + 1 }, context);
         return { history: [...current, appended], appended };
       } catch (error) {
         if (!isUniqueViolation(error, 'deployment_events_pkey')) throw error;
-        if (race === MAX_LOST_RACES) throw new ConflictException(`deployment ${deploymentId} is being changed by someone else, try again`);
+        if (race === MAX_LOST_RACES) throw new ConflictError(`deployment ${deploymentId} is being changed by someone else, try again`);
       }
       current = await this.history(deploymentId);
     }
@@ -117,22 +123,27 @@ export class DeploymentEventStore {
     return rows.map((row) => row.deployment_id);
   }
 
-  private async insert(on: Queryable, event: DeploymentEvent, at: { deploymentId: string; ownerId: string; version: number }): Promise<StoredEvent> {
-    // The context of whatever is appending (a request, or the rollout restoring the creator's), for its event.
-    const { correlationId = null, ...metadata } = currentContext() ?? {};
+  private async insert(
+    on: Queryable,
+    event: DeploymentEvent,
+    at: { deploymentId: string; ownerId: string; version: number },
+    context: MessageContext,
+  ): Promise<StoredEvent> {
+    // The correlation id has had a column of its own since the first migration; the rest goes into metadata.
+    const { correlationId = null, ...metadata } = context;
     const occurredAt = new Date();
     // An event nobody outside needs is published already, as far as the relay is concerned.
     const [row] = await on.query<EventRow>(
-      `insert into deployment_events (${COLUMNS}, metadata, published_at) values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9) returning ${COLUMNS}`,
+      `insert into deployment_events (${COLUMNS}, published_at) values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9) returning ${COLUMNS}`,
       [at.deploymentId, at.version, event.type, JSON.stringify(event.data), at.ownerId, occurredAt, correlationId, JSON.stringify(metadata), isPublished(event.type) ? null : occurredAt],
     );
     return toEvent(row!);
   }
 }
 
-/** `history` when it belongs to `ownerId`; a 404 that does not tell an unknown id from another owner's. */
+/** `history` when it belongs to `ownerId`; a NotFoundError that does not tell an unknown id from another owner's. */
 export function ownedBy<H extends readonly StoredEvent[]>(history: H, deploymentId: string, ownerId: string): H {
-  if (history[0]?.ownerId !== ownerId) throw new NotFoundException(`deployment ${deploymentId} not found`);
+  if (history[0]?.ownerId !== ownerId) throw new NotFoundError(`deployment ${deploymentId} not found`);
   return history;
 }
 
@@ -144,6 +155,11 @@ function toEvent(row: EventRow): StoredEvent {
     data: row.data,
     ownerId: row.owner_id,
     occurredAt: row.occurred_at,
-    correlationId: row.correlation_id,
+    context: contextOfRow(row),
   } as StoredEvent;
+}
+
+/** The context the event was appended in, as it was given to `create` or `append`. */
+export function contextOfRow(row: Pick<EventRow, 'correlation_id' | 'metadata'>): MessageContext {
+  return { ...row.metadata, correlationId: row.correlation_id ?? undefined };
 }

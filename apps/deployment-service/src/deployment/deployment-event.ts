@@ -1,3 +1,5 @@
+import type { MessageContext } from '@mediamagic/pubsub';
+
 /** What the event store holds: each fact of a deployment's life, as the service decides it. */
 export type DeploymentEvent =
   | { type: 'deployment.created'; data: { name: string; model: string; replicas: number; ownerEmail: string } }
@@ -7,14 +9,19 @@ export type DeploymentEvent =
   | { type: 'deployment.failed'; data: { reason: string } }
   | { type: 'deployment.deleted'; data: Record<string, never> };
 
+/** Every event but the rollout's own bookkeeping, which no other service has a use for. */
+export function isPublished(type: DeploymentEvent['type']): boolean {
+  return type !== 'deployment.provisioning-started';
+}
+
 /** One row of `deployment_events`. */
 export type StoredEvent = DeploymentEvent & {
   deploymentId: string;
   version: number;
   ownerId: string;
   occurredAt: Date;
-  /** The request that caused it; the rollout's events keep the creating request's. */
-  correlationId: string | null;
+  /** What caused it (correlation, idempotency key, causation, trace): its request's; the rollout's events keep the creating request's. */
+  context: MessageContext;
 };
 
 export type CreatedEvent = Extract<StoredEvent, { type: 'deployment.created' }>;

@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { InvalidError } from '@mediamagic/errors';
 import { z } from 'zod';
 import type { ListPosition } from '../deployment/deployment-event-store';
 
@@ -17,5 +17,5 @@ export function decodeCursor(cursor: string): ListPosition {
   } catch {
     // Not base64url JSON: the same answer as any other bad cursor.
   }
-  throw new BadRequestException('invalid cursor');
+  throw new InvalidError('invalid cursor');
 }

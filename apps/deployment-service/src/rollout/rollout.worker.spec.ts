@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
-import { MemoryBroker, runInContext, type PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
 import { waitFor } from '@mediamagic/testing';
 import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
 
@@ -12,10 +12,11 @@ describe('RolloutWorker', () => {
   let directory: string;
   let client: PubSub;
   let emitted: Emitted[];
+  let requestIds: readonly string[];
   let app: TestingModule | undefined;
   beforeAll(async () => {
     directory = await mkdtemp(join(tmpdir(), 'deployment-service-'));
-    ({ client, emitted } = await startClient(broker));
+    ({ client, emitted, requestIds } = await startClient(broker));
   });
   afterAll(async () => {
     await app?.close();
@@ -25,10 +26,11 @@ describe('RolloutWorker', () => {
   });
 
   // Two database opens in one test: give it room on a busy machine.
-  it('resumes after a restart a deployment left provisioning, keeping its correlation id', { timeout: 120_000 }, async () => {
+  it('resumes after a restart a deployment left provisioning, keeping the context of the request that created it', { timeout: 120_000 }, async () => {
     app = await startDeploymentService(broker, { directory, provisioningDelayMs: 600_000 });
     const owner = newOwner();
-    const deployment = await runInContext({ correlationId: 'before-restart' }, () => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }));
+    const deployment = await client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'before-restart', idempotencyKey: 'restart-key' } });
+    const requestId = requestIds.at(-1);
     const status = async () => (await client.call(GetDeployment, { ownerId: owner.id, id: deployment.id })).status;
     await waitFor(async () => (await status()) === 'provisioning', { message: 'provisioning to start' });
     await app.close();
@@ -39,6 +41,12 @@ describe('RolloutWorker', () => {
     const { items } = await client.call(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
     expect(items.map((item) => `${item.version} ${item.type}`)).toEqual(['1 deployment.created', '2 deployment.provisioning-started', '3 deployment.succeeded']);
     const succeeded = await waitFor(() => emittedFor(emitted, deployment.id).find((e) => e.subject === 'deployment.succeeded'), { message: 'deployment.succeeded' });
-    expect(succeeded).toMatchObject({ correlationId: 'before-restart', payload: { ownerEmail: owner.email, name: 'web', model: 'llama' } });
+    // The new process knows the creating request only from the store.
+    expect(succeeded).toMatchObject({
+      correlationId: 'before-restart',
+      idempotencyKey: 'restart-key',
+      causationId: requestId,
+      payload: { ownerEmail: owner.email, name: 'web', model: 'llama' },
+    });
   });
 });

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { runInContext } from '@mediamagic/pubsub';
 import type { StoredEvent } from '../deployment/deployment-event';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
 import { nextRolloutEvent, provisioningDueAt } from './rollout';
@@ -47,14 +46,12 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const history = known ?? (await this.store.history(deploymentId));
       const [created] = history;
       if (!created) return;
-      // The rollout's events belong to the request that created the deployment, even after a restart.
-      await runInContext({ correlationId: created.correlationId ?? undefined }, async () => {
-        // Its events are published by the relay from the store.
-        const next = (events: readonly StoredEvent[]) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs);
-        const { history: after } = await this.store.append(deploymentId, next, history);
-        const dueAt = provisioningDueAt(after, this.settings.provisioningDelayMs);
-        if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
-      });
+      // The rollout's events belong to the request that created the deployment, even after a restart:
+      // they are stored, and published by the relay, with the context stored with its creation.
+      const next = (events: readonly StoredEvent[]) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs);
+      const { history: after } = await this.store.append(deploymentId, created.context, next, history);
+      const dueAt = provisioningDueAt(after, this.settings.provisioningDelayMs);
+      if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
     } catch (error) {
       this.logger.error(`rollout of deployment ${deploymentId} failed, retrying in ${RETRY_MS} ms: ${(error as Error).message}`);
       this.schedule(deploymentId, RETRY_MS);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
-import { MemoryBroker, MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { CE, MemoryBroker, MemoryTransport, PubSub, type Envelope } from '@mediamagic/pubsub';
 import { AppModule, SERVICE } from '../app.module';
 import { MIGRATIONS } from '../migrations';
 import { RolloutSettings } from '../rollout/rollout.worker';
@@ -15,7 +15,7 @@ export async function startDeploymentService(
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker) },
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), propagateContext: false },
         database: { directory, migrations: MIGRATIONS },
         rollout: new RolloutSettings(provisioningDelayMs),
       }),
@@ -29,18 +29,41 @@ export interface Emitted {
   payload: Record<string, unknown> & { deploymentId: string };
   correlationId?: string;
   idempotencyKey?: string;
+  causationId?: string;
+  traceparent?: string;
 }
 
-/** Another service on the same broker: calls the requests and records every deployment event it receives. */
-export async function startClient(broker: MemoryBroker): Promise<{ client: PubSub; emitted: Emitted[] }> {
-  const client = new PubSub({ service: 'test-client', transport: new MemoryTransport(broker) });
+/** The client's transport; remembers the id of each request it sends, the causation of the events the request causes. */
+class RecordingTransport extends MemoryTransport {
+  readonly requestIds: string[] = [];
+
+  override request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {
+    this.requestIds.push(envelope.headers[CE.id]!);
+    return super.request(envelope, timeoutMs);
+  }
+}
+
+/**
+ * Another service on the same broker: calls the requests and records every deployment event it receives.
+ * `requestIds`: the ids of the requests it sent, in order.
+ */
+export async function startClient(broker: MemoryBroker): Promise<{ client: PubSub; emitted: Emitted[]; requestIds: readonly string[] }> {
+  const transport = new RecordingTransport(broker);
+  const client = new PubSub({ service: 'test-client', transport, propagateContext: false });
   const emitted: Emitted[] = [];
   for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
     await client.on(definition, (payload, message) => {
-      emitted.push({ subject: message.subject, payload, correlationId: message.correlationId, idempotencyKey: message.idempotencyKey });
+      emitted.push({
+        subject: message.subject,
+        payload,
+        correlationId: message.correlationId,
+        idempotencyKey: message.idempotencyKey,
+        causationId: message.headers[CE.causationId],
+        traceparent: message.headers['traceparent'],
+      });
     });
   }
-  return { client, emitted };
+  return { client, emitted, requestIds: transport.requestIds };
 }
 
 let owners = 0;

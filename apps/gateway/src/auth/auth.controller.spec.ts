@@ -1,5 +1,6 @@
 import { AuthenticateUser, GetUser } from '@mediamagic/contracts';
-import { Logger, UnauthorizedException } from '@nestjs/common';
+import { UnauthorizedError } from '@mediamagic/errors';
+import { Logger } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { aUser, startTestGateway, TEST_JWT_SECRET, type TestGateway } from '../testing/test-gateway';
 import { TOKEN_ISSUER } from './access-tokens';
@@ -10,7 +11,7 @@ describe('auth', () => {
   beforeEach(async () => {
     gateway = await startTestGateway();
     await gateway.services.answer(AuthenticateUser, ({ email, password }) => {
-      if (email !== user.email || password !== 'correct horse') throw new UnauthorizedException('invalid email or password');
+      if (email !== user.email || password !== 'correct horse') throw new UnauthorizedError('invalid email or password');
       return user;
     });
     await gateway.services.answer(GetUser, ({ id }) => ({ ...user, id }));

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticateUser } from '@mediamagic/contracts';
-import { PubSubClient, type MessageContext, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { PubSub, type MessageContext, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { ApiErrors } from '../http/api-docs';
 import { RequestContext } from '../http/request-context.decorator';
 import { AccessTokens, AccessTokenView } from './access-tokens';
@@ -10,7 +10,7 @@ import { AccessTokens, AccessTokenView } from './access-tokens';
 @Controller('auth')
 export class AuthController {
   constructor(
-    @Inject(PubSubClient) private readonly services: PubSubClient,
+    @Inject(PubSub) private readonly pubsub: PubSub,
     @Inject(AccessTokens) private readonly tokens: AccessTokens,
   ) {}
 
@@ -25,7 +25,7 @@ export class AuthController {
     @RequestContext() context: MessageContext,
   ): Promise<AccessTokenView> {
     // user-service answers one 401 for a wrong email and a wrong password alike.
-    const user = await this.services.call(AuthenticateUser, credentials, { context });
+    const user = await this.pubsub.call(AuthenticateUser, credentials, { context });
     return this.tokens.issue(user);
   }
 }

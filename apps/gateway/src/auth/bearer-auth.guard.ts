@@ -1,4 +1,5 @@
-import { Inject, Injectable, UnauthorizedException, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { UnauthorizedError } from '@mediamagic/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokens, type Caller } from './access-tokens';
 
@@ -32,7 +33,7 @@ export class BearerAuthGuard implements CanActivate {
       const http = context.switchToHttp();
       // RFC 6750: tell the client which scheme to use.
       void http.getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
-      throw new UnauthorizedException(token === undefined ? 'a bearer access token is required' : 'the access token is invalid or expired');
+      throw new UnauthorizedError(token === undefined ? 'a bearer access token is required' : 'the access token is invalid or expired');
     }
     request.caller = caller;
     return true;

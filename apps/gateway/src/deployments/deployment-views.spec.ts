@@ -1,6 +1,6 @@
 import { DeleteDeployment, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded, GetDeployment } from '@mediamagic/contracts';
 import type { PubSub } from '@mediamagic/pubsub';
-import { NotFoundException } from '@nestjs/common';
+import { NotFoundError } from '@mediamagic/errors';
 import { waitFor } from '@mediamagic/testing';
 import { aDeployment, startTestGateway, type TestGateway } from '../testing/test-gateway';
 import { DeploymentViews, VIEW_TTL_MS, VIEWS_CAPACITY } from './deployment-views';
@@ -32,7 +32,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
     await gateway.services.answer(GetDeployment, async ({ id, ownerId }) => {
       asked++;
       await gate;
-      if (id !== answer.id || ownerId !== answer.ownerId) throw new NotFoundException(`no deployment ${id}`);
+      if (id !== answer.id || ownerId !== answer.ownerId) throw new NotFoundError(`no deployment ${id}`);
       return answer;
     });
   });

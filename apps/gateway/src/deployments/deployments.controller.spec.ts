@@ -1,5 +1,5 @@
 import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, GetUser, ListDeployments } from '@mediamagic/contracts';
-import { NotFoundException } from '@nestjs/common';
+import { NotFoundError } from '@mediamagic/errors';
 import { aDeployment, aUser, startTestGateway, type TestGateway } from '../testing/test-gateway';
 
 describe('deployments', () => {
@@ -60,7 +60,7 @@ describe('deployments', () => {
       const response = await gateway.inject({ method: 'POST', url: '/deployments', headers: bearer, payload: { name: 'summarizer', model: 'llama-3-8b' } });
 
       expect(response.statusCode).toBe(403);
-      expect(response.json()).toMatchObject({ statusCode: 403, message: 'verify your email address first' });
+      expect(response.json()).toEqual({ statusCode: 403, message: 'verify your email address first' });
       expect(create).not.toHaveBeenCalled();
     });
 
@@ -123,7 +123,7 @@ describe('deployments', () => {
 
     it("passes deployment-service's 404 (unknown or not the caller's) through", async () => {
       await gateway.services.answer(GetDeployment, () => {
-        throw new NotFoundException('deployment not found');
+        throw new NotFoundError('deployment not found');
       });
 
       const response = await gateway.inject({ method: 'GET', url: `/deployments/${aDeployment().id}`, headers: bearer });

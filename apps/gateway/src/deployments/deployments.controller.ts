@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, ForbiddenException, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   CreateDeployment,
@@ -10,7 +10,8 @@ import {
   ListDeployments,
   NewDeployment,
 } from '@mediamagic/contracts';
-import { PubSubClient, type MessageContext, type ResponseOf } from '@mediamagic/pubsub';
+import { ForbiddenError } from '@mediamagic/errors';
+import { PubSub, type MessageContext, type ResponseOf } from '@mediamagic/pubsub';
 import { z } from 'zod';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import type { Caller } from '../auth/access-tokens';
@@ -34,7 +35,7 @@ const Page = z.strictObject({
 @Controller('deployments')
 export class DeploymentsController {
   constructor(
-    @Inject(PubSubClient) private readonly services: PubSubClient,
+    @Inject(PubSub) private readonly pubsub: PubSub,
     @Inject(DeploymentViews) private readonly views: DeploymentViews,
   ) {}
 
@@ -49,14 +50,14 @@ export class DeploymentsController {
     @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof CreateDeployment>> {
-    return this.services.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller, context) }, { context });
+    return this.pubsub.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller, context) }, { context });
   }
 
   /** The token says so when the address was verified before login; otherwise user-service knows whether it is since. */
   private async verifiedOwner(caller: Caller, context: MessageContext): Promise<{ id: string; email: string }> {
     if (caller.verifiedEmail) return { id: caller.id, email: caller.verifiedEmail };
-    const user = await this.services.call(GetUser, { id: caller.id }, { context });
-    if (!user.emailVerified) throw new ForbiddenException('verify your email address first');
+    const user = await this.pubsub.call(GetUser, { id: caller.id }, { context });
+    if (!user.emailVerified) throw new ForbiddenError('verify your email address first');
     return { id: user.id, email: user.email };
   }
 
@@ -69,7 +70,7 @@ export class DeploymentsController {
     @Query({ schema: Page }) page: z.output<typeof Page>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof ListDeployments>> {
-    return this.services.call(ListDeployments, { ownerId: callerId, ...page }, { context });
+    return this.pubsub.call(ListDeployments, { ownerId: callerId, ...page }, { context });
   }
 
   @Get(':id')
@@ -81,7 +82,7 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeployment>> {
-    return this.views.get(callerId, id, () => this.services.call(GetDeployment, { ownerId: callerId, id }, { context }));
+    return this.views.get(callerId, id, () => this.pubsub.call(GetDeployment, { ownerId: callerId, id }, { context }));
   }
 
   @Get(':id/events')
@@ -93,7 +94,7 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeploymentEvents>> {
-    return this.services.call(GetDeploymentEvents, { ownerId: callerId, id }, { context });
+    return this.pubsub.call(GetDeploymentEvents, { ownerId: callerId, id }, { context });
   }
 
   @Delete(':id')
@@ -106,6 +107,6 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof DeleteDeployment>> {
-    return this.views.remember(await this.services.call(DeleteDeployment, { ownerId: callerId, id }, { context }));
+    return this.views.remember(await this.pubsub.call(DeleteDeployment, { ownerId: callerId, id }, { context }));
   }
 }

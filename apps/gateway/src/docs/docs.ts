@@ -8,7 +8,7 @@ export function setUpDocs(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Media Magic API')
     .setDescription(
-      'The public API of the Media Magic platform. Errors are JSON `{statusCode, message}`. ' +
+      'The public API of the Media Magic platform. Errors are JSON `{statusCode, message}`, with `details` when there is more to act on. ' +
         'POST requests accept an `Idempotency-Key` header: a repeat with the same key gets the first answer and causes nothing new.',
     )
     .setVersion('1')

@@ -30,6 +30,6 @@ describe('health', () => {
     const response = await gateway.inject({ method: 'GET', url: '/health/ready' });
 
     expect(response.statusCode).toBe(503);
-    expect(response.json()).toMatchObject({ statusCode: 503, status: 'unavailable', checks: { nats: 'down' } });
+    expect(response.json()).toEqual({ statusCode: 503, message: 'NATS is unreachable', details: { status: 'unavailable', checks: { nats: 'down' } } });
   });
 });

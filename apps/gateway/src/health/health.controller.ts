@@ -1,7 +1,9 @@
-import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { UnavailableError } from '@mediamagic/errors';
 import { PubSub } from '@mediamagic/pubsub';
 import { z } from 'zod';
+import { ApiErrors } from '../http/api-docs';
 
 const READY_TIMEOUT_MS = 1_000;
 
@@ -28,12 +30,13 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: NATS reachable' })
   @ApiResponse({ status: 200, standardSchema: Readiness })
-  @ApiResponse({ status: 503, standardSchema: Readiness })
+  // Like every error answer, with the checks as its details.
+  @ApiErrors(503)
   async ready(): Promise<z.output<typeof Readiness>> {
     try {
       await this.pubsub.ping(READY_TIMEOUT_MS);
     } catch {
-      throw new ServiceUnavailableException({ statusCode: 503, message: 'NATS is unreachable', status: 'unavailable', checks: { nats: 'down' } });
+      throw new UnavailableError('NATS is unreachable', { status: 'unavailable', checks: { nats: 'down' } });
     }
     return { status: 'ok', checks: { nats: 'up' } };
   }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 export const ErrorBody = z.object({
   statusCode: z.int(),
   message: z.string().meta({ description: 'what is wrong, e.g. which field and why' }),
+  details: z.record(z.string(), z.unknown()).optional().meta({ description: 'more the client can act on, when there is any' }),
 });
 
 const MEANING: Record<number, string> = {
@@ -15,6 +16,7 @@ const MEANING: Record<number, string> = {
   404: 'unknown, or not the caller’s',
   409: 'conflicts with the current state',
   413: 'the body is larger than 64 KiB',
+  503: 'a service it needs does not answer now; try again later',
 };
 
 /** Documents the error answers of an operation. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { InvalidError } from '@mediamagic/errors';
 import { isVisibleAscii } from './request-headers';
 
 /** The largest request body accepted; larger ones get a 413 before any handler runs. */
@@ -25,10 +26,11 @@ export function createHttpAdapter(): FastifyAdapter {
     done();
   });
   // Checked before any guard or handler, on every POST, as the API documents it (ApiIdempotencyKey).
-  fastify.addHook('preHandler', (request, reply, done) => {
+  // The error goes through Fastify's error handler, which is Nest's, so ErrorFilter shapes the answer.
+  fastify.addHook('preHandler', (request, _reply, done) => {
     const idempotencyKey = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
     if (idempotencyKey !== undefined && !isVisibleAscii(idempotencyKey)) {
-      void reply.code(400).send({ statusCode: 400, message: 'Idempotency-Key must be 1 to 200 visible ASCII characters', error: 'Bad Request' });
+      done(new InvalidError('Idempotency-Key must be 1 to 200 visible ASCII characters'));
       return;
     }
     done();

@@ -1,12 +1,11 @@
 import {
-  BadRequestException,
   Injectable,
-  NotFoundException,
   StandardSchemaValidationPipe,
   type ArgumentMetadata,
   type PipeTransform,
   type StandardSchemaValidationPipeOptions,
 } from '@nestjs/common';
+import { InvalidError, NotFoundError } from '@mediamagic/errors';
 
 type Issues = Parameters<NonNullable<StandardSchemaValidationPipeOptions['exceptionFactory']>>[0];
 
@@ -28,7 +27,7 @@ function describeIssues(issues: Issues): string {
  */
 @Injectable()
 export class RequestValidationPipe implements PipeTransform {
-  private readonly standard = new StandardSchemaValidationPipe({ exceptionFactory: (issues) => new BadRequestException(describeIssues(issues)) });
+  private readonly standard = new StandardSchemaValidationPipe({ exceptionFactory: (issues) => new InvalidError(describeIssues(issues)) });
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     return metadata.schema ? this.validated(value, metadata) : value;
@@ -38,8 +37,8 @@ export class RequestValidationPipe implements PipeTransform {
     try {
       return await this.standard.transform(value, metadata);
     } catch (error) {
-      if (metadata.type !== 'param' || !(error instanceof BadRequestException)) throw error;
-      throw new NotFoundException(`no resource with this ${metadata.data ?? 'id'}: ${error.message}`);
+      if (metadata.type !== 'param' || !(error instanceof InvalidError)) throw error;
+      throw new NotFoundError(`no resource with this ${metadata.data ?? 'id'}: ${error.message}`);
     }
   }
 }

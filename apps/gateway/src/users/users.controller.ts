@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { GetUser, RegisterUser, UserView, VerifyEmail } from '@mediamagic/contracts';
-import { PubSubClient, type MessageContext, type ParsedRequestOf, type ResponseOf } from '@mediamagic/pubsub';
+import { PubSub, type MessageContext, type ParsedRequestOf, type ResponseOf } from '@mediamagic/pubsub';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
@@ -10,7 +10,7 @@ import { RequestContext } from '../http/request-context.decorator';
 @ApiTags('users')
 @Controller('users')
 export class UsersController {
-  constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
+  constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
 
   @Post()
   @ApiIdempotencyKey()
@@ -21,7 +21,7 @@ export class UsersController {
     @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof RegisterUser>> {
-    return this.services.call(RegisterUser, registration, { context });
+    return this.pubsub.call(RegisterUser, registration, { context });
   }
 
   @Post('verify')
@@ -34,7 +34,7 @@ export class UsersController {
     @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof VerifyEmail>> {
-    return this.services.call(VerifyEmail, verification, { context });
+    return this.pubsub.call(VerifyEmail, verification, { context });
   }
 
   @Get('me')
@@ -44,6 +44,6 @@ export class UsersController {
   @ApiResponse({ status: 200, standardSchema: UserView })
   @ApiErrors(401, 404)
   me(@CallerId() callerId: string, @RequestContext() context: MessageContext): Promise<ResponseOf<typeof GetUser>> {
-    return this.services.call(GetUser, { id: callerId }, { context });
+    return this.pubsub.call(GetUser, { id: callerId }, { context });
   }
 }

@@ -1,5 +1,5 @@
 import { VerifyEmail } from '@mediamagic/contracts';
-import { BadRequestException } from '@nestjs/common';
+import { InvalidError } from '@mediamagic/errors';
 import { aUser, startTestGateway, type TestGateway } from '../testing/test-gateway';
 
 describe('GET /verify (the link of the verification email)', () => {
@@ -12,7 +12,7 @@ describe('GET /verify (the link of the verification email)', () => {
     await gateway.services.answer(VerifyEmail, ({ token }) => {
       tokens.push(token);
       if (token === 'good-token') return { id: user.id, email: user.email, emailVerified: true as const };
-      throw new BadRequestException(`token <b>${token}</b> is unknown & "expired"`);
+      throw new InvalidError(`token <b>${token}</b> is unknown & "expired"`);
     });
   });
   afterEach(() => gateway.close());

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpException, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { VerifyEmail } from '@mediamagic/contracts';
-import { PubSubClient, type MessageContext } from '@mediamagic/pubsub';
+import { PubSub, RemoteError, type MessageContext } from '@mediamagic/pubsub';
 import type { FastifyReply } from 'fastify';
 import { RequestContext } from '../http/request-context.decorator';
 import { verifyPage } from './verify-page';
@@ -10,7 +10,7 @@ import { verifyPage } from './verify-page';
 @ApiTags('users')
 @Controller('verify')
 export class VerifyController {
-  constructor(@Inject(PubSubClient) private readonly services: PubSubClient) {}
+  constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
 
   @Get()
   @ApiOperation({ summary: 'The verification link of the email: verifies the address and shows the outcome as a page' })
@@ -36,11 +36,11 @@ export class VerifyController {
       return { status: 400, page: verifyPage({ verified: false, reason: 'This link has no valid verification token. Use the link of the email as it is.' }) };
     }
     try {
-      const user = await this.services.call(VerifyEmail, { token }, { context });
+      const user = await this.pubsub.call(VerifyEmail, { token }, { context });
       return { status: 200, page: verifyPage({ verified: true, email: user.email }) };
     } catch (error) {
-      if (!(error instanceof HttpException)) throw error;
-      const status = error.getStatus();
+      if (!(error instanceof RemoteError)) throw error;
+      const status = error.statusCode;
       // The service's reason is the user's to read (unknown, used or expired); an outage's is not.
       const reason = status < 500 ? error.message : 'The address cannot be verified right now. Please try the link again later.';
       return { status, page: verifyPage({ verified: false, reason }) };

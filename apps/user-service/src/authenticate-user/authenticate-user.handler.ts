@@ -1,6 +1,7 @@
-import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthenticateUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
+import { UnauthorizedError } from '@mediamagic/errors';
 import { OnRequest, PubSub, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashPassword, verifyPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
@@ -21,7 +22,7 @@ export class AuthenticateUserHandler {
     const [user] = await this.db.query<UserRow>(`select ${USER_COLUMNS} from users where email = $1`, [email]);
     // An unknown email costs one hash too: the answer time must not tell whether the email is registered.
     const matches = user ? await verifyPassword(password, user.password_hash) : await hashPassword(password).then(() => false);
-    if (!user || !matches) throw new UnauthorizedException('invalid email or password');
+    if (!user || !matches) throw new UnauthorizedError('invalid email or password');
     // Only a counter: a broker hiccup must not turn a correct login into an error.
     await this.pubsub.publishEvent({ name: 'user.logged-in' }).catch((error: unknown) => {
       this.logger.warn(`cannot publish user.logged-in: ${(error as Error).message}`);

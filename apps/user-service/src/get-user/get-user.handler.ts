@@ -1,6 +1,7 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { GetUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
+import { NotFoundError } from '@mediamagic/errors';
 import { OnRequest, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 
@@ -11,7 +12,7 @@ export class GetUserHandler {
   @OnRequest(GetUser)
   async get({ id }: ParsedRequestOf<typeof GetUser>): Promise<ResponseOf<typeof GetUser>> {
     const [user] = await this.db.query<UserRow>(`select ${USER_COLUMNS} from users where id = $1`, [id]);
-    if (!user) throw new NotFoundException('user not found');
+    if (!user) throw new NotFoundError('user not found');
     return toUserView(user);
   }
 }

@@ -1,6 +1,7 @@
-import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { RegisterUser, UserRegistered } from '@mediamagic/contracts';
 import { Database, isUniqueViolation, once } from '@mediamagic/database';
+import { ConflictError } from '@mediamagic/errors';
 import { Outbox } from '@mediamagic/messaging';
 import { faultPoint } from '@mediamagic/runtime';
 import { OnRequest, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
@@ -30,7 +31,7 @@ export class RegisterUserHandler {
       const [row] = await tx
         .query<UserRow>(`insert into users (email, name, password_hash) values ($1, $2, $3) returning ${USER_COLUMNS}`, [email, name, passwordHash])
         .catch((error: unknown) => {
-          throw isUniqueViolation(error, 'users_email_key') ? new ConflictException('email is already registered') : error;
+          throw isUniqueViolation(error, 'users_email_key') ? new ConflictError('email is already registered') : error;
         });
       await tx.query(`insert into verification_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + interval '24 hours')`, [tokenHash, row!.id]);
       const user = toUserView(row!);

@@ -1,6 +1,7 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { UserVerified, VerifyEmail } from '@mediamagic/contracts';
 import { Database, once } from '@mediamagic/database';
+import { InvalidError } from '@mediamagic/errors';
 import { Outbox } from '@mediamagic/messaging';
 import { OnRequest, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { hashVerificationToken } from '../users/verification-token';
@@ -24,9 +25,9 @@ export class VerifyEmailHandler {
          from verification_tokens where token_hash = $1 for update`,
         [tokenHash],
       );
-      if (!found) throw new BadRequestException('unknown verification token');
-      if (found.used) throw new BadRequestException('this verification link was already used');
-      if (found.expired) throw new BadRequestException('this verification link has expired');
+      if (!found) throw new InvalidError('unknown verification token');
+      if (found.used) throw new InvalidError('this verification link was already used');
+      if (found.expired) throw new InvalidError('this verification link has expired');
       await tx.query('update verification_tokens set used_at = now() where token_hash = $1', [tokenHash]);
       const [user] = await tx.query<{ id: string; email: string; email_verified_at: Date }>(
         'update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning id, email, email_verified_at',

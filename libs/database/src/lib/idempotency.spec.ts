@@ -1,3 +1,4 @@
+import { ConflictError } from '@mediamagic/errors';
 import { Database } from './database';
 import { IDEMPOTENCY_KEYS_TABLE, IdempotencyKeyReusedError, once } from './idempotency';
 import { openDatabase } from './open-database';
@@ -34,7 +35,10 @@ describe('once', () => {
   });
 
   it('refuses the same key for a different request, and keys are per scope', async () => {
-    await expect(once(db, 'effects.create', 'key-1', { what: 'other' }, create('other'))).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    const reused = once(db, 'effects.create', 'key-1', { what: 'other' }, create('other'));
+    // A conflict like any other: the edges answer it as one (409 over HTTP).
+    await expect(reused).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
+    await expect(reused).rejects.toBeInstanceOf(ConflictError);
     expect((await once(db, 'another.scope', 'key-1', { what: 'c' }, create('c'))).replayed).toBe(false);
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ConflictError } from '@mediamagic/errors';
 import { isUniqueViolation, type Database, type Queryable } from './database';
 
 /** Add to a service's migrations to use `once`. Frozen, as shipped migrations are: a change is a new migration. */
@@ -13,10 +14,8 @@ export const IDEMPOTENCY_KEYS_TABLE = `
   )`;
 
 /** The same key came back with a different request: answering with the first answer would be a lie. */
-export class IdempotencyKeyReusedError extends Error {
+export class IdempotencyKeyReusedError extends ConflictError {
   override readonly name = 'IdempotencyKeyReusedError';
-  // Read by the pubsub library's reply, so the caller gets a 409 like any conflict.
-  readonly statusCode = 409;
   constructor(scope: string) {
     super(`Idempotency-Key was already used for a different ${scope} request`);
   }

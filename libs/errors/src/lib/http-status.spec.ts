@@ -10,6 +10,14 @@ describe('httpStatusOf', () => {
     expect(httpStatusOf('not an error')).toBe(500);
   });
 
+  it('gives a subclass its parent kind and status, under its own name', () => {
+    class KeyReusedError extends ConflictError {
+      override readonly name = 'KeyReusedError';
+    }
+    const error = new KeyReusedError('the key was used for another request');
+    expect({ name: error.name, kind: error.kind, status: httpStatusOf(error) }).toEqual({ name: 'KeyReusedError', kind: 'conflict', status: 409 });
+  });
+
   it('reads a status back as its kind', () => {
     expect(kindOfStatus(409)).toBe('conflict');
     expect(kindOfStatus(418)).toBeUndefined();

@@ -15,6 +15,16 @@ describe('module boundaries (lint)', () => {
     expect(await rulesHit('libs/pubsub/src/lib/uses-helpers.spec.ts', code)).toEqual([]);
   });
 
+  it('keeps the platform harness out of the apps and the operators\' scripts, and lets the end-to-end suites and the bench use it', async () => {
+    const code = "import { Platform } from '@mediamagic/testing';\nexport const harness = Platform;\n";
+    for (const file of ['apps/gateway/src/uses-harness.ts', 'scripts/uses-harness.ts']) {
+      expect(await rulesHit(file, code), file).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
+    }
+    for (const file of ['apps/platform-e2e/src/uses-harness.spec.ts', 'apps/platform-faults/src/support/uses-harness.ts', 'bench/uses-harness.part.ts']) {
+      expect(await rulesHit(file, code), file).toEqual([]);
+    }
+  });
+
   it('keeps the domain catalog out of the generic libraries', async () => {
     const code = "import { CATALOG } from '@mediamagic/contracts';\nexport const all = CATALOG;\n";
     expect(await rulesHit('libs/pubsub/src/lib/uses-catalog.ts', code)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);

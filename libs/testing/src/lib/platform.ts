@@ -1,16 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from './free-port';
 import { stopProcess } from './stop-process';
 import { startNatsServer, type NatsServer } from './nats-server';
 import type { PostgresServer } from './postgres-server';
+import { ROOT, SERVICE_SPECS, SERVICES, serviceSpec, type Service } from './services';
 import { startSmtpServer, type SmtpServer } from './smtp-server';
 import { waitFor } from './wait-for';
-
-export const SERVICES = ['user-service', 'deployment-service', 'email-service', 'analytics-service', 'gateway'] as const;
-export type Service = (typeof SERVICES)[number];
 
 export interface PlatformOptions {
   /** Names the log folder, `tmp/<suite>-logs/<instance>.log` (emptied at start). Default `e2e`. */
@@ -42,17 +40,15 @@ interface Instance {
   readonly service: Service;
   readonly number: number;
   readonly name: string;
-  /** The gateway's PORT, or HEALTH_PORT of the others: kept across restarts. */
+  /** Its port variable's value (the gateway's PORT, the others' HEALTH_PORT): kept across restarts. */
   readonly port: number;
   process?: ChildProcess;
   exit?: Promise<ExitStatus>;
 }
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-
 /**
- * The whole platform as a user runs it: the five built apps (`dist/apps/<app>/main.js`) as separate
- * processes, a real nats-server with JetStream, a real SMTP server, and a database per service.
+ * The whole platform as a user runs it: the built apps of services.json as separate processes, a real
+ * nats-server with JetStream, a real SMTP server, and a database per service.
  * Tests and benchmarks drive it from outside: `baseUrl` (the gateway), `smtp` (the inbox), `nats`
  * (stop/start the broker), and per process `kill`, `startService`, `pid`, `healthUrl`; `stop()` ends it all.
  */
@@ -73,15 +69,15 @@ export class Platform {
 
   static async start(options: PlatformOptions = {}): Promise<Platform> {
     const postgres = options.postgres ?? process.env['E2E_POSTGRES'];
-    const counts = Object.fromEntries(SERVICES.map((service) => [service, options.instances?.[service] ?? 1])) as Record<Service, number>;
-    const shared = SERVICES.filter((service) => counts[service] > 1 && service !== 'gateway');
+    const counts = Object.fromEntries(SERVICES.map((service) => [service, options.instances?.[service] ?? 1]));
+    const shared = SERVICE_SPECS.filter((spec) => counts[spec.name] > 1 && spec.database).map((spec) => spec.name);
     if (shared.length > 0 && !postgres) throw new Error(`several instances of ${shared.join(', ')} share one database: pass options.postgres`);
 
     const databaseUrls: Partial<Record<Service, string>> = {};
     if (postgres) {
       const base = (typeof postgres === 'string' ? postgres : postgres.url).replace(/\/$/, '');
-      for (const service of SERVICES.filter((s) => s !== 'gateway')) databaseUrls[service] = `${base}/${databaseName(service)}`;
-      if (typeof postgres !== 'string') await Promise.all(Object.keys(databaseUrls).map((service) => postgres.createDatabase(databaseName(service as Service))));
+      for (const spec of SERVICE_SPECS) if (spec.database) databaseUrls[spec.name] = `${base}/${spec.database}`;
+      if (typeof postgres !== 'string') await Promise.all(Object.keys(databaseUrls).map((service) => postgres.createDatabase(databaseName(service))));
     }
 
     const [nats, smtp] = await Promise.all([startNatsServer(), startSmtpServer()]);
@@ -94,28 +90,33 @@ export class Platform {
         instances.push({ service, number, name: instanceName(service, number), port });
       }
     }
-    const baseUrl = `http://127.0.0.1:${instances.find((it) => it.service === 'gateway')!.port}`;
+    // The service that serves the public API on PORT.
+    const gateway = SERVICE_SPECS.find((spec) => spec.port.variable === 'PORT')!.name;
+    const baseUrl = `http://127.0.0.1:${instances.find((it) => it.service === gateway)!.port}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'mm-platform-'));
     const logDir = join(ROOT, `tmp/${options.suite ?? 'e2e'}-logs`);
     rmSync(logDir, { recursive: true, force: true });
     mkdirSync(logDir, { recursive: true });
 
-    const common = { PATH: process.env['PATH'], NATS_ADDR: nats.url, DATA_DIR: dataDir, NO_COLOR: '1' };
-    const database = (service: Service) => (databaseUrls[service] ? { DATABASE_URL: databaseUrls[service] } : {});
-    const env: Record<Service, NodeJS.ProcessEnv> = {
-      gateway: { ...common, JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters-long' },
-      'user-service': { ...common, ...database('user-service'), PUBLIC_URL: baseUrl },
-      'deployment-service': { ...common, ...database('deployment-service'), PROVISIONING_DELAY_MS: String(options.provisioningDelayMs ?? 1_000) },
-      'email-service': { ...common, ...database('email-service'), SMTP_URL: smtp.url, MAIL_FROM: 'Media Magic <no-reply@mediamagic.test>' },
-      'analytics-service': { ...common, ...database('analytics-service') },
+    // The harness's value of each variable a service may read (services.json says which it reads); unlisted ones keep their defaults.
+    const values: Record<string, string | undefined> = {
+      JWT_SECRET: 'e2e-secret-that-is-at-least-32-characters-long',
+      PUBLIC_URL: baseUrl,
+      PROVISIONING_DELAY_MS: String(options.provisioningDelayMs ?? 1_000),
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Media Magic <no-reply@mediamagic.test>',
     };
-    for (const service of SERVICES) Object.assign(env[service], options.env?.[service]);
+    const env: Record<Service, NodeJS.ProcessEnv> = {};
+    for (const spec of SERVICE_SPECS) {
+      const own: Record<string, string | undefined> = { ...values, DATABASE_URL: databaseUrls[spec.name] };
+      const read = Object.fromEntries(spec.env.flatMap((name) => (own[name] === undefined ? [] : [[name, own[name]]])));
+      env[spec.name] = { PATH: process.env['PATH'], NATS_ADDR: nats.url, DATA_DIR: dataDir, NO_COLOR: '1', ...read, ...options.env?.[spec.name] };
+    }
 
     const platform = new Platform(nats, smtp, baseUrl, logDir, env, databaseUrls, dataDir);
     for (const it of instances) platform.instances.set(it.name, it);
     try {
       await Promise.all(instances.map((it) => platform.launch(it)));
-      await waitFor(async () => (await fetch(`${baseUrl}/health/ready`)).ok, { timeoutMs: 20_000, message: 'the gateway to be ready' });
     } catch (error) {
       await platform.stop();
       throw new Error(`the platform did not start (logs in ${logDir}): ${(error as Error).message}`, { cause: error });
@@ -124,8 +125,8 @@ export class Platform {
   }
 
   /**
-   * Starts an instance again (after kill) and resolves once it logged that it is ready; fails with its
-   * output if it exits first. `env` applies to this start only.
+   * Starts an instance again (after kill) and resolves once its `/health/ready` answers 200; fails with
+   * its output if it exits first. `env` applies to this start only.
    */
   async startService(service: Service, instance = 1, env: EnvOverrides = {}): Promise<void> {
     const it = this.instance(service, instance);
@@ -195,39 +196,50 @@ export class Platform {
     return it;
   }
 
+  /** Spawns the instance and resolves once it is ready; fails with the end of its output if it exits first or is not ready in time. */
   private async launch(it: Instance, overrides: EnvOverrides = {}): Promise<void> {
-    const port = it.service === 'gateway' ? { PORT: String(it.port) } : { HEALTH_PORT: String(it.port) };
-    const env = { ...this.env[it.service], ...port, ...overrides };
-    const child = spawn(process.execPath, [join(ROOT, `dist/apps/${it.service}/main.js`)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const spec = serviceSpec(it.service);
+    const env = { ...this.env[it.service], [spec.port.variable]: String(it.port), ...overrides };
+    const child = spawn(process.execPath, [join(ROOT, spec.main)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     it.process = child;
     it.exit = new Promise((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
-    const log = createWriteStream(join(this.logDir, `${it.name}.log`), { flags: 'a' });
     // 'close', not 'exit': output may still be on its way when the process has exited.
-    child.once('close', () => log.end());
+    const closed = new Promise<void>((resolveClose) => child.once('close', () => resolveClose()));
+    const log = createWriteStream(join(this.logDir, `${it.name}.log`), { flags: 'a' });
+    void closed.then(() => log.end());
     let output = '';
-    const ready = new Promise<void>((resolveReady, reject) => {
-      const onData = (chunk: Buffer) => {
-        if (!output.includes('ready in')) output += chunk.toString();
-        log.write(chunk);
-        if (output.includes('ready in')) resolveReady();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`${it.name} exited with ${code} before it was ready:\n${output.slice(-3_000)}`)));
-    });
-    // Generous: a first start on a fresh machine also creates the embedded database cluster.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      output = (output + chunk.toString()).slice(-3_000);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+
+    // Ready as compose and Kubernetes see it: its readiness endpoint answers 200 (it listens once the app has
+    // started, and checks NATS and the database). Generous: a first start on a fresh machine also creates the
+    // embedded database cluster.
+    const readyUrl = `${this.healthUrl(it.service, it.number)}/health/ready`;
+    const ready = async () => !alive(it) || (await fetch(readyUrl, { signal: AbortSignal.timeout(3_000) })).ok;
     try {
-      await ready;
-    } finally {
-      clearTimeout(timer);
+      await waitFor(ready, { timeoutMs: 90_000, intervalMs: 50, message: `${it.name} to answer ${readyUrl}` });
+    } catch (error) {
+      child.kill('SIGKILL');
+      await closed;
+      throw new Error(`${(error as Error).message}:\n${output}`, { cause: error });
+    }
+    if (!alive(it)) {
+      await closed;
+      const { code, signal } = await it.exit;
+      throw new Error(`${it.name} exited with ${code ?? signal} before it was ready:\n${output}`);
     }
   }
 }
 
 /** The database of a service on a shared PostgreSQL server (see scripts/create-databases.mjs). */
 export function databaseName(service: Service): string {
-  return `mediamagic_${service.replace('-service', '')}`;
+  const { database } = serviceSpec(service);
+  if (!database) throw new Error(`${service} has no database`);
+  return database;
 }
 
 /** `email-service` for the first instance, `email-service#2` for the second, ... */

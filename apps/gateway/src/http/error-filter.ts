@@ -1,0 +1,64 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { DomainError, httpStatusOf } from '@mediamagic/errors';
+import { RemoteError } from '@mediamagic/pubsub';
+import type { FastifyReply } from 'fastify';
+
+/** The body of every error answer of the API (documented as ErrorBody). */
+export interface ErrorAnswer {
+  statusCode: number;
+  message: string;
+  details?: Readonly<Record<string, unknown>>;
+}
+
+const INTERNAL = 'internal error';
+
+// Server errors whose message tells the client something true and nothing internal: no service
+// answers (503, or a service's own UnavailableError) and no answer in time (504). Any other 5xx
+// message may hold a stack's worth of internals (a driver's error, a reply that broke its contract).
+const TELLING_5XX = new Set([503, 504]);
+
+/**
+ * What an error is answered with. Only the edge picks HTTP statuses: a failed request to a service
+ * keeps the status of its reply, a domain error gets its kind's, Nest's and Fastify's own (validation,
+ * unknown route, 413, 415, bad JSON) theirs; anything else is a bug, answered 500.
+ */
+export function errorAnswer(error: unknown): ErrorAnswer {
+  const { statusCode, message, details } = classify(error);
+  if (statusCode >= 500 && !TELLING_5XX.has(statusCode)) return { statusCode, message: INTERNAL };
+  return details === undefined ? { statusCode, message } : { statusCode, message, details };
+}
+
+function classify(error: unknown): ErrorAnswer {
+  if (error instanceof RemoteError) return { statusCode: error.statusCode, message: error.message };
+  if (error instanceof DomainError) return { statusCode: httpStatusOf(error), message: error.message, details: error.details };
+  if (error instanceof HttpException) return { statusCode: error.getStatus(), message: messageOf(error) };
+  return { statusCode: 500, message: INTERNAL };
+}
+
+// Nest's exceptions answer `{message, error, statusCode}` (a pipe's message may be a list) or a string.
+function messageOf(exception: HttpException): string {
+  const response = exception.getResponse();
+  const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * The one exception filter of the gateway (global): every error answer, Nest's unknown-route 404 and
+ * Fastify's body errors included, leaves here in the one shape of ErrorAnswer.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const answer = errorAnswer(error);
+    // What the client is not told must still be found: the whole error goes to the log.
+    if (answer.message === INTERNAL) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    else if (answer.statusCode >= 500) this.logger.warn(answer.message);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // A handler that answered itself and failed afterwards: the client already has its answer.
+    if (reply.sent) return;
+    void reply.status(answer.statusCode).send(answer);
+  }
+}

@@ -14,8 +14,7 @@ export const SERVICE = 'analytics-service';
 export type Infrastructure = ServiceInfrastructure;
 
 export function infrastructureFrom(config: AnalyticsConfig): Infrastructure {
-  // Its handlers count and answer, and publish nothing: no message context to carry (PubSubOptions.propagateContext).
-  return serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false });
+  return serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS});
 }
 
 @Module({})

@@ -22,8 +22,7 @@ export interface Infrastructure extends ServiceInfrastructure {
 
 export function infrastructureFrom(config: DeploymentConfig): Infrastructure {
   return {
-    // Handlers pass their message's context to the event store themselves (PubSubOptions.propagateContext).
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false }),
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS}),
     rollout: new RolloutSettings(config.PROVISIONING_DELAY_MS),
   };
 }

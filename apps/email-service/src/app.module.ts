@@ -18,8 +18,7 @@ export interface Infrastructure extends ServiceInfrastructure {
 
 export function infrastructureFrom(config: EmailConfig): Infrastructure {
   return {
-    // Its one publish (email.sent) passes the message's context itself (PubSubOptions.propagateContext).
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS, propagateContext: false }),
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS}),
     mail: { from: config.MAIL_FROM, smtpUrl: config.SMTP_URL, directory: `${config.DATA_DIR}/${SERVICE}/mail` },
   };
 }

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub';
+import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub/nest';
 import { AnalyticsController } from './analytics/analytics.controller';
 import { AccessTokens } from './auth/access-tokens';
 import { AuthController } from './auth/auth.controller';
@@ -25,7 +25,7 @@ export interface Infrastructure {
 export function infrastructureFrom(config: GatewayConfig): Infrastructure {
   // No streams: the gateway publishes nothing, and hears deployment events live only (DeploymentViews).
   // Its handlers publish nothing either, and its requests carry their context explicitly (RequestContext).
-  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS, propagateContext: false }, config };
+  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS}, config };
 }
 
 @Module({})

@@ -1,7 +1,8 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AnalyticsSummary, DeploymentCreated, UserRegistered } from '@mediamagic/contracts';
-import { duplicator, MemoryBroker, MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { PubSub } from '@mediamagic/pubsub';
+import { duplicator, MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { waitFor } from '@mediamagic/testing';
 import { randomUUID } from 'node:crypto';
 import { AppModule, SERVICE } from '../app.module';
@@ -40,7 +41,7 @@ describe('analytics-service', () => {
     broker.shutdown();
   });
 
-  const summary = () => platform.call(AnalyticsSummary, {});
+  const summary = () => platform.request(AnalyticsSummary, {});
 
   it('starts with nothing counted', async () => {
     expect(await summary()).toEqual({ counts: {}, total: 0, lastEventAt: null });
@@ -78,6 +79,6 @@ describe('analytics-service', () => {
   });
 
   it('rejects a summary request with unknown fields', async () => {
-    await expect(platform.call(AnalyticsSummary, { extra: 1 } as never)).rejects.toMatchObject({ statusCode: 400 });
+    await expect(platform.request(AnalyticsSummary, { extra: 1 } as never)).rejects.toMatchObject({ statusCode: 400 });
   });
 });

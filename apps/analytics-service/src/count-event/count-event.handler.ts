@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { CATALOG } from '@mediamagic/contracts';
-import { CE, OnTrackingEvent, PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { CE, PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { OnTrackingEvent } from '@mediamagic/pubsub/nest';
 import { EventCounter } from './event-counter';
 
 // Several events at once per subscription: each is one short transaction.

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AnalyticsSummary } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
-import { OnRequest, type ResponseOf } from '@mediamagic/pubsub';
+import { type ResponseOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 
 @Injectable()
 export class GetSummaryHandler {

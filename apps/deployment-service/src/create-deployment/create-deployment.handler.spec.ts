@@ -1,6 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from '@mediamagic/contracts';
-import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
+import { type PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker } from '@mediamagic/pubsub/testing';
 import { failureOf, waitFor } from '@mediamagic/testing';
 import { emittedFor, newOwner, startClient, startDeploymentService, type Emitted } from '../testing/deployment-service.testing';
 
@@ -20,18 +21,18 @@ describe('CreateDeployment', () => {
     broker.shutdown();
   });
 
-  const statusOf = async (ownerId: string, id: string) => (await client.call(GetDeployment, { ownerId, id })).status;
+  const statusOf = async (ownerId: string, id: string) => (await client.request(GetDeployment, { ownerId, id })).status;
 
   it('answers pending, then rolls out to running: versions 1..3 in order, and created and succeeded are emitted in its context', async () => {
     const owner = newOwner();
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-    const deployment = await client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'create-1', idempotencyKey: 'create-key', traceparent } });
+    const deployment = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'create-1', idempotencyKey: 'create-key', traceparent } });
     const requestId = requestIds.at(-1);
 
     expect(deployment).toMatchObject({ name: 'web', model: 'llama', replicas: 1, status: 'pending', ownerId: owner.id });
     await waitFor(async () => (await statusOf(owner.id, deployment.id)) === 'running', { timeoutMs: 10_000, message: 'the deployment to run' });
-    const { items } = await client.call(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
+    const { items } = await client.request(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
     expect(items.map(({ version, type }) => ({ version, type }))).toEqual([
       { version: 1, type: 'deployment.created' },
       { version: 2, type: 'deployment.provisioning-started' },
@@ -61,11 +62,11 @@ describe('CreateDeployment', () => {
 
   it('fails the model named "fail", with a reason, and emits deployment.failed', async () => {
     const owner = newOwner();
-    const deployment = await client.call(CreateDeployment, { owner, name: 'doomed', model: 'fail', replicas: 3 });
+    const deployment = await client.request(CreateDeployment, { owner, name: 'doomed', model: 'fail', replicas: 3 });
 
     const failed = await waitFor(
       async () => {
-        const current = await client.call(GetDeployment, { ownerId: owner.id, id: deployment.id });
+        const current = await client.request(GetDeployment, { ownerId: owner.id, id: deployment.id });
         return current.status === 'failed' && current;
       },
       { message: 'the deployment to fail' },
@@ -79,13 +80,13 @@ describe('CreateDeployment', () => {
 
   it('creates one deployment and emits one event for a repeated Idempotency-Key', async () => {
     const owner = newOwner();
-    const create = () => client.call(CreateDeployment, { owner, name: 'once', model: 'llama' }, { context: { idempotencyKey: 'key-1' } });
+    const create = () => client.request(CreateDeployment, { owner, name: 'once', model: 'llama' }, { context: { idempotencyKey: 'key-1' } });
 
     const first = await create();
     const again = await create();
 
     expect(again).toEqual(first);
-    expect((await client.call(ListDeployments, { ownerId: owner.id })).items.map((d) => d.id)).toEqual([first.id]);
+    expect((await client.request(ListDeployments, { ownerId: owner.id })).items.map((d) => d.id)).toEqual([first.id]);
     // Once it runs, everything the first request caused has been emitted: still one deployment.created.
     await waitFor(() => emittedFor(emitted, first.id).some((e) => e.subject === 'deployment.succeeded'), { message: 'deployment.succeeded' });
     const created = emittedFor(emitted, first.id).filter((e) => e.subject === 'deployment.created');
@@ -96,7 +97,7 @@ describe('CreateDeployment', () => {
 
   it('uses the key per owner: another owner with the same key gets a deployment of their own', async () => {
     const [ada, bob] = [newOwner(), newOwner()];
-    const create = (owner: typeof ada) => client.call(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { idempotencyKey: 'shared-key' } });
+    const create = (owner: typeof ada) => client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { idempotencyKey: 'shared-key' } });
 
     const [mine, theirs] = [await create(ada), await create(bob)];
 
@@ -105,7 +106,7 @@ describe('CreateDeployment', () => {
   });
 
   it('refuses an invalid request with 400', async () => {
-    const error = await failureOf(client.call(CreateDeployment, { owner: newOwner(), name: ' ', model: 'llama' }));
+    const error = await failureOf(client.request(CreateDeployment, { owner: newOwner(), name: ' ', model: 'llama' }));
     expect(error.statusCode).toBe(400);
   });
 });

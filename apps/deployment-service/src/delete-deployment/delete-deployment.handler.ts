@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DeleteDeployment } from '@mediamagic/contracts';
-import { contextOf, OnRequest, type Message, type ResponseOf } from '@mediamagic/pubsub';
+import { contextOf, type Message, type ResponseOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import type { z } from 'zod';
 import { DeploymentEventStore, ownedBy } from '../deployment/deployment-event-store';
 import { fold } from '../deployment/fold';

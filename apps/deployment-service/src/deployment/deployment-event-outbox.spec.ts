@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Database, openDatabase } from '@mediamagic/database';
-import { CE, MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { CE, PubSub } from '@mediamagic/pubsub';
+import { MemoryTransport } from '@mediamagic/pubsub/testing';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventOutbox } from './deployment-event-outbox';
 import { DeploymentEventStore } from './deployment-event-store';
@@ -15,7 +16,7 @@ describe('the event store as its own outbox', () => {
   beforeAll(async () => {
     db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: quiet });
     store = new DeploymentEventStore(db);
-    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet, propagateContext: false });
+    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet});
     outbox = new DeploymentEventOutbox(db, pubsub);
   });
   afterAll(async () => {

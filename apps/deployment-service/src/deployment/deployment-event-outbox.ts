@@ -86,13 +86,13 @@ export class DeploymentEventOutbox implements OutboxSource {
     const event = { type: row.type, data: row.data } as DeploymentEvent;
     switch (event.type) {
       case 'deployment.created':
-        return this.pubsub.envelopeOf(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
+        return this.pubsub.messages.event(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
       case 'deployment.succeeded':
-        return this.pubsub.envelopeOf(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
+        return this.pubsub.messages.event(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
       case 'deployment.failed':
-        return this.pubsub.envelopeOf(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
+        return this.pubsub.messages.event(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
       case 'deployment.deleted':
-        return this.pubsub.envelopeOf(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
+        return this.pubsub.messages.event(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
       case 'deployment.provisioning-started':
         throw new Error(`${event.type} is never published, yet ${options.id} was waiting to be`);
     }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GetDeploymentEvents } from '@mediamagic/contracts';
-import { OnRequest, type ResponseOf } from '@mediamagic/pubsub';
+import { type ResponseOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import type { z } from 'zod';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
-import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
+import { type PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker } from '@mediamagic/pubsub/testing';
 import { failureOf } from '@mediamagic/testing';
 import { newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
 
@@ -22,21 +23,21 @@ describe('GetDeployment and GetDeploymentEvents', () => {
 
   it("shows the owner their deployment and its history, oldest first", async () => {
     const owner = newOwner();
-    const created = await client.call(CreateDeployment, { owner, name: 'web', model: 'llama', replicas: 2 });
+    const created = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama', replicas: 2 });
 
-    expect(await client.call(GetDeployment, { ownerId: owner.id, id: created.id })).toMatchObject({ id: created.id, name: 'web', replicas: 2 });
-    const { items } = await client.call(GetDeploymentEvents, { ownerId: owner.id, id: created.id });
+    expect(await client.request(GetDeployment, { ownerId: owner.id, id: created.id })).toMatchObject({ id: created.id, name: 'web', replicas: 2 });
+    const { items } = await client.request(GetDeploymentEvents, { ownerId: owner.id, id: created.id });
     expect(items[0]).toEqual({ version: 1, type: 'deployment.created', time: created.createdAt, data: { name: 'web', model: 'llama', replicas: 2, ownerEmail: owner.email } });
   });
 
   it("answers 404 for another owner's deployment, exactly as for an unknown id", async () => {
-    const created = await client.call(CreateDeployment, { owner: newOwner(), name: 'web', model: 'llama' });
+    const created = await client.request(CreateDeployment, { owner: newOwner(), name: 'web', model: 'llama' });
     const stranger = newOwner().id;
     const unknownId = randomUUID();
 
     for (const definition of [GetDeployment, GetDeploymentEvents]) {
-      const notMine = await failureOf(client.call(definition, { ownerId: stranger, id: created.id }));
-      const unknown = await failureOf(client.call(definition, { ownerId: stranger, id: unknownId }));
+      const notMine = await failureOf(client.request(definition, { ownerId: stranger, id: created.id }));
+      const unknown = await failureOf(client.request(definition, { ownerId: stranger, id: unknownId }));
       expect(notMine.statusCode).toBe(404);
       expect(unknown.statusCode).toBe(404);
       expect(notMine.message.replace(created.id, '<id>')).toBe(unknown.message.replace(unknownId, '<id>'));

@@ -1,6 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, ListDeployments } from '@mediamagic/contracts';
-import { MemoryBroker, type PubSub } from '@mediamagic/pubsub';
+import { type PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker } from '@mediamagic/pubsub/testing';
 import { failureOf } from '@mediamagic/testing';
 import { newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
 
@@ -21,12 +22,12 @@ describe('ListDeployments', () => {
   it("lists only the owner's deployments, newest first, a page at a time", async () => {
     const owner = newOwner();
     const created = [];
-    for (const name of ['one', 'two', 'three', 'four', 'five']) created.push(await client.call(CreateDeployment, { owner, name, model: 'llama' }));
-    await client.call(CreateDeployment, { owner: newOwner(), name: 'not mine', model: 'llama' });
+    for (const name of ['one', 'two', 'three', 'four', 'five']) created.push(await client.request(CreateDeployment, { owner, name, model: 'llama' }));
+    await client.request(CreateDeployment, { owner: newOwner(), name: 'not mine', model: 'llama' });
 
-    const first = await client.call(ListDeployments, { ownerId: owner.id, limit: 2 });
-    const second = await client.call(ListDeployments, { ownerId: owner.id, limit: 2, cursor: first.nextCursor! });
-    const last = await client.call(ListDeployments, { ownerId: owner.id, limit: 2, cursor: second.nextCursor! });
+    const first = await client.request(ListDeployments, { ownerId: owner.id, limit: 2 });
+    const second = await client.request(ListDeployments, { ownerId: owner.id, limit: 2, cursor: first.nextCursor! });
+    const last = await client.request(ListDeployments, { ownerId: owner.id, limit: 2, cursor: second.nextCursor! });
 
     expect([first.items.length, second.items.length, last.items.length]).toEqual([2, 2, 1]);
     expect(first.nextCursor).toEqual(expect.any(String));
@@ -39,14 +40,14 @@ describe('ListDeployments', () => {
 
   it('answers one page with a null cursor when everything fits, and an empty page for a new owner', async () => {
     const owner = newOwner();
-    const deployment = await client.call(CreateDeployment, { owner, name: 'solo', model: 'llama' });
+    const deployment = await client.request(CreateDeployment, { owner, name: 'solo', model: 'llama' });
 
-    expect(await client.call(ListDeployments, { ownerId: owner.id })).toEqual({ items: [deployment], nextCursor: null });
-    expect(await client.call(ListDeployments, { ownerId: newOwner().id })).toEqual({ items: [], nextCursor: null });
+    expect(await client.request(ListDeployments, { ownerId: owner.id })).toEqual({ items: [deployment], nextCursor: null });
+    expect(await client.request(ListDeployments, { ownerId: newOwner().id })).toEqual({ items: [], nextCursor: null });
   });
 
   it('refuses a cursor it did not make with 400', async () => {
-    const error = await failureOf(client.call(ListDeployments, { ownerId: newOwner().id, cursor: 'not-a-cursor' }));
+    const error = await failureOf(client.request(ListDeployments, { ownerId: newOwner().id, cursor: 'not-a-cursor' }));
     expect(error).toMatchObject({ statusCode: 400, message: 'invalid cursor' });
   });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
-import { CE, MemoryBroker, MemoryTransport, PubSub, type Envelope } from '@mediamagic/pubsub';
+import { CE, PubSub, type Envelope } from '@mediamagic/pubsub';
+import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { AppModule, SERVICE } from '../app.module';
 import { MIGRATIONS } from '../migrations';
 import { RolloutSettings } from '../rollout/rollout.worker';
@@ -15,7 +16,7 @@ export async function startDeploymentService(
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), propagateContext: false },
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker)},
         database: { directory, migrations: MIGRATIONS },
         rollout: new RolloutSettings(provisioningDelayMs),
       }),
@@ -49,7 +50,7 @@ class RecordingTransport extends MemoryTransport {
  */
 export async function startClient(broker: MemoryBroker): Promise<{ client: PubSub; emitted: Emitted[]; requestIds: readonly string[] }> {
   const transport = new RecordingTransport(broker);
-  const client = new PubSub({ service: 'test-client', transport, propagateContext: false });
+  const client = new PubSub({ service: 'test-client', transport});
   const emitted: Emitted[] = [];
   for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
     await client.on(definition, (payload, message) => {

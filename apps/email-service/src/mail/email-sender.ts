@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ProcessedEvents } from '@mediamagic/messaging';
-import { contextOf, Limiter, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
+import { contextOf, PubSub, type Message, type RetryPolicy } from '@mediamagic/pubsub';
+import pLimit from 'p-limit';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
 
@@ -15,7 +16,7 @@ export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTI
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
   // All handlers together send at most this many at once: one per pooled SMTP connection.
-  private readonly sending = new Limiter(SMTP_CONNECTIONS);
+  private readonly sending = pLimit(SMTP_CONNECTIONS);
 
   constructor(
     @Inject(ProcessedEvents) private readonly processed: ProcessedEvents,
@@ -33,7 +34,7 @@ export class EmailSender {
     // accepted and before the mark sends it again on the redelivery, with the same Message-ID: at least
     // once, recognisably.
     if (!(await this.processed.seen(message))) {
-      await this.sending.run(() => this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId }));
+      await this.sending(() => this.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, messageId }));
       await this.record(message, messageId, email);
     }
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event

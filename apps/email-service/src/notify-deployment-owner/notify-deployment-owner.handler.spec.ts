@@ -34,10 +34,10 @@ describe('notify deployment owner over SMTP', () => {
 
   it('publishes email.sent with the correlation id and idempotency key of the event, caused by it', async () => {
     const created = { ...deployment('ada@example.com'), replicas: 1, createdAt: new Date().toISOString() };
-    const eventId = await service.platform.emit(DeploymentCreated, created, { correlationId: 'request-7', idempotencyKey: 'deploy-7' });
+    const eventId = await service.platform.emit(DeploymentCreated, created, { context: { correlationId: 'request-7', idempotencyKey: 'deploy-7' } });
 
     const sent = await waitFor(() => service.trackedMessages.find((message) => message.id === `email.sent:${eventId}`), { message: 'email.sent' });
-    expect(sent).toMatchObject({ correlationId: 'request-7', idempotencyKey: 'deploy-7' });
+    expect(sent).toMatchObject({ context: { correlationId: 'request-7', idempotencyKey: 'deploy-7' } });
     expect(sent.headers['ce-causationid']).toBe(eventId);
   });
 

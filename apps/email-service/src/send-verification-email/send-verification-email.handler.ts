@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UserRegistered } from '@mediamagic/contracts';
-import { OnEvent, type Message, type PayloadOf } from '@mediamagic/pubsub';
+import { type Message, type PayloadOf } from '@mediamagic/pubsub';
+import { OnEvent } from '@mediamagic/pubsub/nest';
 import { EmailSender, MAIL_SUBSCRIPTION } from '../mail/email-sender';
 import { verifyEmail } from '../templates';
 

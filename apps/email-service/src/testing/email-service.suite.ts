@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { duplicator, MemoryBroker, MemoryTransport, PubSub, readDeadLetter, type DeadLetter, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
+import { duplicator, MemoryBroker, MemoryTransport, readDeadLetter, type DeadLetter } from '@mediamagic/pubsub/testing';
 import { AppModule, SERVICE } from '../app.module';
 import type { MailOptions } from '../mail/mailer';
 import { MIGRATIONS } from '../migrations';
@@ -28,7 +29,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()], propagateContext: false },
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()]},
         database: { directory: 'memory://', migrations: MIGRATIONS },
         mail: { directory: join(tmpdir(), 'email-service-unused'), ...mail, from: MAIL_FROM },
       }),

@@ -10,7 +10,7 @@ describe('GET /analytics/summary', () => {
 
   it("answers analytics-service's counts, without a token", async () => {
     const summary = { counts: { 'user.registered': 2, 'deployment.created': 1 }, total: 3, lastEventAt: '2025-01-01T00:00:00.000Z' };
-    await gateway.services.answer(AnalyticsSummary, () => summary);
+    await gateway.services.reply(AnalyticsSummary, () => summary);
 
     const response = await gateway.inject({ method: 'GET', url: '/analytics/summary' });
 

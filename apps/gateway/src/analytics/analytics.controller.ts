@@ -13,6 +13,6 @@ export class AnalyticsController {
   @ApiOperation({ summary: 'How many times each event happened on the platform' })
   @ApiResponse({ status: 200, standardSchema: AnalyticsSummary.response })
   summary(@RequestContext() context: MessageContext): Promise<ResponseOf<typeof AnalyticsSummary>> {
-    return this.pubsub.call(AnalyticsSummary, {}, { context });
+    return this.pubsub.request(AnalyticsSummary, {}, { context });
   }
 }

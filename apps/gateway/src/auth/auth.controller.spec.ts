@@ -10,11 +10,11 @@ describe('auth', () => {
   const user = aUser();
   beforeEach(async () => {
     gateway = await startTestGateway();
-    await gateway.services.answer(AuthenticateUser, ({ email, password }) => {
+    await gateway.services.reply(AuthenticateUser, ({ email, password }) => {
       if (email !== user.email || password !== 'correct horse') throw new UnauthorizedError('invalid email or password');
       return user;
     });
-    await gateway.services.answer(GetUser, ({ id }) => ({ ...user, id }));
+    await gateway.services.reply(GetUser, ({ id }) => ({ ...user, id }));
   });
   afterEach(() => gateway.close());
 
@@ -72,7 +72,7 @@ describe('auth', () => {
       expect(warn.mock.calls.flat().join(' ')).not.toMatch(/[A-Za-z0-9+/=_-]{32,}/);
       // Its tokens are its own: another gateway's secret does not open it.
       const token = await gateway.tokenFor(user.id);
-      await unconfigured.services.answer(GetUser, ({ id }) => ({ ...user, id }));
+      await unconfigured.services.reply(GetUser, ({ id }) => ({ ...user, id }));
       expect((await unconfigured.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
       expect((await unconfigured.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await unconfigured.tokenFor(user.id)}` } })).statusCode).toBe(200);
     } finally {

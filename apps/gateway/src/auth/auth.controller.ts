@@ -25,7 +25,7 @@ export class AuthController {
     @RequestContext() context: MessageContext,
   ): Promise<AccessTokenView> {
     // user-service answers one 401 for a wrong email and a wrong password alike.
-    const user = await this.pubsub.call(AuthenticateUser, credentials, { context });
+    const user = await this.pubsub.request(AuthenticateUser, credentials, { context });
     return this.tokens.issue(user);
   }
 }

@@ -29,7 +29,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
     asked = 0;
     gate = undefined;
     answer = aDeployment({ ownerId: OWNER, status: 'provisioning', createdAt: T0, updatedAt: T0 });
-    await gateway.services.answer(GetDeployment, async ({ id, ownerId }) => {
+    await gateway.services.reply(GetDeployment, async ({ id, ownerId }) => {
       asked++;
       await gate;
       if (id !== answer.id || ownerId !== answer.ownerId) throw new NotFoundError(`no deployment ${id}`);
@@ -103,7 +103,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
 
   it('keeps the answer of DELETE, so the next GET says deleted at once', async () => {
     await get();
-    await gateway.services.answer(DeleteDeployment, () => ({ ...answer, status: 'deleted' as const, updatedAt: T2 }));
+    await gateway.services.reply(DeleteDeployment, () => ({ ...answer, status: 'deleted' as const, updatedAt: T2 }));
 
     expect((await gateway.inject({ method: 'DELETE', url: `/deployments/${answer.id}`, headers: bearer })).statusCode).toBe(202);
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DeploymentDeleted, DeploymentFailed, DeploymentSucceeded, type DeploymentView } from '@mediamagic/contracts';
-import { OnEvent, PubSub, type EventSubscribeOptions, type PayloadOf } from '@mediamagic/pubsub';
+import { PubSub, type EventSubscribeOptions, type PayloadOf } from '@mediamagic/pubsub';
+import { OnEvent } from '@mediamagic/pubsub/nest';
 import type { z } from 'zod';
 import { BoundedMap } from '../support/bounded-map';
 

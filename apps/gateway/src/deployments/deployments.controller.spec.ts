@@ -14,9 +14,9 @@ describe('deployments', () => {
 
   describe('POST /deployments', () => {
     it('creates it for a verified user: 202 pending, with the owner sent to deployment-service and the Idempotency-Key passed on', async () => {
-      await gateway.services.answer(GetUser, ({ id }) => ({ ...verified, id }));
+      await gateway.services.reply(GetUser, ({ id }) => ({ ...verified, id }));
       const created: Array<{ request: unknown; idempotencyKey?: string }> = [];
-      await gateway.services.answer(CreateDeployment, (request, message) => {
+      await gateway.services.reply(CreateDeployment, (request, message) => {
         created.push({ request, idempotencyKey: message.idempotencyKey });
         return aDeployment({ name: request.name, model: request.model, replicas: request.replicas, ownerId: request.owner.id });
       });
@@ -37,9 +37,9 @@ describe('deployments', () => {
 
     it('takes a verified address from the token, without asking user-service', async () => {
       const getUser = vi.fn(() => verified);
-      await gateway.services.answer(GetUser, getUser);
+      await gateway.services.reply(GetUser, getUser);
       const owners: unknown[] = [];
-      await gateway.services.answer(CreateDeployment, (request) => {
+      await gateway.services.reply(CreateDeployment, (request) => {
         owners.push(request.owner);
         return aDeployment({ ownerId: request.owner.id });
       });
@@ -53,9 +53,9 @@ describe('deployments', () => {
     });
 
     it('refuses with 403 while the email address is not verified, without creating anything', async () => {
-      await gateway.services.answer(GetUser, ({ id }) => aUser({ id, emailVerified: false }));
+      await gateway.services.reply(GetUser, ({ id }) => aUser({ id, emailVerified: false }));
       const create = vi.fn(() => aDeployment());
-      await gateway.services.answer(CreateDeployment, create);
+      await gateway.services.reply(CreateDeployment, create);
 
       const response = await gateway.inject({ method: 'POST', url: '/deployments', headers: bearer, payload: { name: 'summarizer', model: 'llama-3-8b' } });
 
@@ -85,7 +85,7 @@ describe('deployments', () => {
     it("GET /deployments lists the caller's page: limit and cursor passed on, {items, nextCursor} back", async () => {
       const requests: unknown[] = [];
       const mine = aDeployment({ ownerId: verified.id });
-      await gateway.services.answer(ListDeployments, (request) => {
+      await gateway.services.reply(ListDeployments, (request) => {
         requests.push(request);
         return { items: [mine], nextCursor: 'next-page' };
       });
@@ -109,7 +109,7 @@ describe('deployments', () => {
     it('GET /deployments/:id answers the deployment, asking for it as the caller', async () => {
       const deployment = aDeployment({ ownerId: verified.id, status: 'running' });
       const asked: unknown[] = [];
-      await gateway.services.answer(GetDeployment, (request) => {
+      await gateway.services.reply(GetDeployment, (request) => {
         asked.push(request);
         return deployment;
       });
@@ -122,7 +122,7 @@ describe('deployments', () => {
     });
 
     it("passes deployment-service's 404 (unknown or not the caller's) through", async () => {
-      await gateway.services.answer(GetDeployment, () => {
+      await gateway.services.reply(GetDeployment, () => {
         throw new NotFoundError('deployment not found');
       });
 
@@ -134,7 +134,7 @@ describe('deployments', () => {
 
     it('answers 404 to an id that is not a uuid, without asking deployment-service', async () => {
       const get = vi.fn(() => aDeployment());
-      await gateway.services.answer(GetDeployment, get);
+      await gateway.services.reply(GetDeployment, get);
 
       for (const url of ['/deployments/not-a-uuid', '/deployments/not-a-uuid/events']) {
         const response = await gateway.inject({ method: 'GET', url, headers: bearer });
@@ -150,7 +150,7 @@ describe('deployments', () => {
         { version: 1, type: 'deployment.created', time: '2025-01-01T00:00:00.000Z', data: { name: 'summarizer' } },
         { version: 2, type: 'deployment.provisioning', time: '2025-01-01T00:00:01.000Z', data: {} },
       ];
-      await gateway.services.answer(GetDeploymentEvents, () => ({ items }));
+      await gateway.services.reply(GetDeploymentEvents, () => ({ items }));
 
       const response = await gateway.inject({ method: 'GET', url: `/deployments/${deployment.id}/events`, headers: bearer });
 
@@ -160,7 +160,7 @@ describe('deployments', () => {
 
     it('DELETE /deployments/:id answers 202 with the deleted deployment', async () => {
       const deployment = aDeployment({ ownerId: verified.id });
-      await gateway.services.answer(DeleteDeployment, ({ id, ownerId }) => ({ ...deployment, id, ownerId, status: 'deleted' as const }));
+      await gateway.services.reply(DeleteDeployment, ({ id, ownerId }) => ({ ...deployment, id, ownerId, status: 'deleted' as const }));
 
       const response = await gateway.inject({ method: 'DELETE', url: `/deployments/${deployment.id}`, headers: bearer });
 

@@ -50,13 +50,13 @@ export class DeploymentsController {
     @Body({ schema: NewDeployment }) deployment: z.output<typeof NewDeployment>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof CreateDeployment>> {
-    return this.pubsub.call(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller, context) }, { context });
+    return this.pubsub.request(CreateDeployment, { ...deployment, owner: await this.verifiedOwner(caller, context) }, { context });
   }
 
   /** The token says so when the address was verified before login; otherwise user-service knows whether it is since. */
   private async verifiedOwner(caller: Caller, context: MessageContext): Promise<{ id: string; email: string }> {
     if (caller.verifiedEmail) return { id: caller.id, email: caller.verifiedEmail };
-    const user = await this.pubsub.call(GetUser, { id: caller.id }, { context });
+    const user = await this.pubsub.request(GetUser, { id: caller.id }, { context });
     if (!user.emailVerified) throw new ForbiddenError('verify your email address first');
     return { id: user.id, email: user.email };
   }
@@ -70,7 +70,7 @@ export class DeploymentsController {
     @Query({ schema: Page }) page: z.output<typeof Page>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof ListDeployments>> {
-    return this.pubsub.call(ListDeployments, { ownerId: callerId, ...page }, { context });
+    return this.pubsub.request(ListDeployments, { ownerId: callerId, ...page }, { context });
   }
 
   @Get(':id')
@@ -82,7 +82,7 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeployment>> {
-    return this.views.get(callerId, id, () => this.pubsub.call(GetDeployment, { ownerId: callerId, id }, { context }));
+    return this.views.get(callerId, id, () => this.pubsub.request(GetDeployment, { ownerId: callerId, id }, { context }));
   }
 
   @Get(':id/events')
@@ -94,7 +94,7 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeploymentEvents>> {
-    return this.pubsub.call(GetDeploymentEvents, { ownerId: callerId, id }, { context });
+    return this.pubsub.request(GetDeploymentEvents, { ownerId: callerId, id }, { context });
   }
 
   @Delete(':id')
@@ -107,6 +107,6 @@ export class DeploymentsController {
     @Param('id', { schema: DeploymentId }) id: string,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof DeleteDeployment>> {
-    return this.views.remember(await this.pubsub.call(DeleteDeployment, { ownerId: callerId, id }, { context }));
+    return this.views.remember(await this.pubsub.request(DeleteDeployment, { ownerId: callerId, id }, { context }));
   }
 }

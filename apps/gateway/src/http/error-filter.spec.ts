@@ -1,6 +1,6 @@
 import { AnalyticsSummary, AuthenticateUser, RegisterUser } from '@mediamagic/contracts';
 import { ConflictError } from '@mediamagic/errors';
-import { RemoteError, RequestTimeoutError } from '@mediamagic/pubsub';
+import { RemoteError } from '@mediamagic/pubsub';
 import { HttpException, Logger } from '@nestjs/common';
 import type { InjectOptions } from 'fastify';
 import { AccessTokens } from '../auth/access-tokens';
@@ -41,7 +41,7 @@ describe('error answers', () => {
   });
 
   it("passes a service's domain error on with the status of its kind", async () => {
-    await gateway.services.answer(RegisterUser, () => {
+    await gateway.services.reply(RegisterUser, () => {
       throw new ConflictError('email is already registered');
     });
 
@@ -51,10 +51,10 @@ describe('error answers', () => {
   });
 
   it("hides a service's internal error and a broken reply behind 'internal error'", async () => {
-    await gateway.services.answer(AuthenticateUser, () => {
+    await gateway.services.reply(AuthenticateUser, () => {
       throw new Error('password hash of ada@example.com is scrypt$...');
     });
-    await gateway.services.answer(AnalyticsSummary, () => ({ counts: 'not counts' }) as never);
+    await gateway.services.reply(AnalyticsSummary, () => ({ counts: 'not counts' }) as never);
 
     const failed = await gateway.inject({ method: 'POST', url: '/auth/login', payload: { email: 'ada@example.com', password: 'correct horse' } });
     const broken = await gateway.inject({ method: 'GET', url: '/analytics/summary' });
@@ -64,7 +64,7 @@ describe('error answers', () => {
   });
 
   it("answers a bug of the gateway's own 500 'internal error', and logs what it hides", async () => {
-    await gateway.services.answer(AuthenticateUser, () => aUser());
+    await gateway.services.reply(AuthenticateUser, () => aUser());
     vi.spyOn(gateway.app.get(AccessTokens), 'issue').mockRejectedValue(new Error('the signing key /etc/secret is unreadable'));
     const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
 
@@ -77,7 +77,7 @@ describe('error answers', () => {
 
 describe('errorAnswer', () => {
   it('keeps the message of a timeout and hides that of any other server error', () => {
-    expect(errorAnswer(new RequestTimeoutError('users.get', 5000))).toEqual({ statusCode: 504, message: 'no reply on users.get within 5000 ms' });
+    expect(errorAnswer(new RemoteError(504, 'no reply on users.get within 5000 ms', 'RequestTimeoutError'))).toEqual({ statusCode: 504, message: 'no reply on users.get within 5000 ms' });
     expect(errorAnswer(new RemoteError(500, 'connection to postgres:5432 refused'))).toEqual({ statusCode: 500, message: 'internal error' });
     expect(errorAnswer(new HttpException('Nest had an internal problem', 500))).toEqual({ statusCode: 500, message: 'internal error' });
   });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DeploymentView, UserView } from '@mediamagic/contracts';
 import { loadConfig } from '@mediamagic/runtime';
-import { MemoryBroker, MemoryTransport, PubSub } from '@mediamagic/pubsub';
+import { PubSub } from '@mediamagic/pubsub';
+import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { z } from 'zod';
@@ -16,7 +17,7 @@ export interface TestGateway {
   app: NestFastifyApplication;
   /** Fastify's light-my-request: HTTP without a socket. */
   inject(request: InjectOptions): Promise<LightMyRequestResponse>;
-  /** A second client of the same broker that plays user-, deployment- and analytics-service: `services.answer(...)`. */
+  /** A second client of the same broker that plays user-, deployment- and analytics-service: `services.reply(...)`. */
   services: PubSub;
   /** An access token for `userId`, as POST /auth/login would give. */
   /** An access token of `userId`; with `verifiedEmail`, one issued after the address was verified. */

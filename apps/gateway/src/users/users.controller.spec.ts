@@ -14,7 +14,7 @@ describe('users', () => {
   describe('POST /users', () => {
     it('registers the user: 201 with the public view, the email lower-cased on its way to user-service', async () => {
       const received: unknown[] = [];
-      await gateway.services.answer(RegisterUser, (request) => {
+      await gateway.services.reply(RegisterUser, (request) => {
         received.push(request);
         return aUser({ email: request.email, name: request.name, emailVerified: false });
       });
@@ -28,7 +28,7 @@ describe('users', () => {
 
     it('rejects an unknown field with a 400 that names it, without asking user-service', async () => {
       const register = vi.fn(() => aUser());
-      await gateway.services.answer(RegisterUser, register);
+      await gateway.services.reply(RegisterUser, register);
 
       const response = await gateway.inject({ method: 'POST', url: '/users', payload: { ...registration, admin: true } });
 
@@ -57,7 +57,7 @@ describe('users', () => {
     });
 
     it('passes the 409 of a taken email through', async () => {
-      await gateway.services.answer(RegisterUser, () => {
+      await gateway.services.reply(RegisterUser, () => {
         throw new ConflictError('ada@example.com is already registered');
       });
 
@@ -69,7 +69,7 @@ describe('users', () => {
 
     it('sends the Idempotency-Key and the X-Request-Id with the request to user-service, and echoes the request id', async () => {
       const seen: Array<{ idempotencyKey?: string; correlationId?: string }> = [];
-      await gateway.services.answer(RegisterUser, (request, message) => {
+      await gateway.services.reply(RegisterUser, (request, message) => {
         seen.push({ idempotencyKey: message.idempotencyKey, correlationId: message.correlationId });
         return aUser({ email: request.email });
       });
@@ -99,7 +99,7 @@ describe('users', () => {
       ['not ASCII', 'clé'],
     ])('rejects an Idempotency-Key that is %s with a 400', async (_case, key) => {
       const register = vi.fn(() => aUser());
-      await gateway.services.answer(RegisterUser, register);
+      await gateway.services.reply(RegisterUser, register);
 
       const response = await gateway.inject({ method: 'POST', url: '/users', headers: { 'idempotency-key': key }, payload: registration });
 
@@ -112,7 +112,7 @@ describe('users', () => {
   describe('POST /users/verify', () => {
     it('verifies with the token: 200', async () => {
       const user = aUser();
-      await gateway.services.answer(VerifyEmail, ({ token }) => {
+      await gateway.services.reply(VerifyEmail, ({ token }) => {
         if (token !== 'good-token') throw new InvalidError('unknown token');
         return { id: user.id, email: user.email, emailVerified: true as const };
       });
@@ -124,7 +124,7 @@ describe('users', () => {
     });
 
     it("passes user-service's 400 for an unknown, used or expired token through", async () => {
-      await gateway.services.answer(VerifyEmail, () => {
+      await gateway.services.reply(VerifyEmail, () => {
         throw new InvalidError('this verification token has already been used');
       });
 
@@ -138,7 +138,7 @@ describe('users', () => {
   describe('GET /users/me', () => {
     it('answers the user the access token belongs to', async () => {
       const user = aUser();
-      await gateway.services.answer(GetUser, ({ id }) => ({ ...user, id }));
+      await gateway.services.reply(GetUser, ({ id }) => ({ ...user, id }));
 
       const response = await gateway.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await gateway.tokenFor(user.id)}` } });
 

@@ -21,7 +21,7 @@ export class UsersController {
     @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof RegisterUser>> {
-    return this.pubsub.call(RegisterUser, registration, { context });
+    return this.pubsub.request(RegisterUser, registration, { context });
   }
 
   @Post('verify')
@@ -34,7 +34,7 @@ export class UsersController {
     @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof VerifyEmail>> {
-    return this.pubsub.call(VerifyEmail, verification, { context });
+    return this.pubsub.request(VerifyEmail, verification, { context });
   }
 
   @Get('me')
@@ -44,6 +44,6 @@ export class UsersController {
   @ApiResponse({ status: 200, standardSchema: UserView })
   @ApiErrors(401, 404)
   me(@CallerId() callerId: string, @RequestContext() context: MessageContext): Promise<ResponseOf<typeof GetUser>> {
-    return this.pubsub.call(GetUser, { id: callerId }, { context });
+    return this.pubsub.request(GetUser, { id: callerId }, { context });
   }
 }

@@ -9,7 +9,7 @@ describe('GET /verify (the link of the verification email)', () => {
   beforeEach(async () => {
     tokens.length = 0;
     gateway = await startTestGateway();
-    await gateway.services.answer(VerifyEmail, ({ token }) => {
+    await gateway.services.reply(VerifyEmail, ({ token }) => {
       tokens.push(token);
       if (token === 'good-token') return { id: user.id, email: user.email, emailVerified: true as const };
       throw new InvalidError(`token <b>${token}</b> is unknown & "expired"`);

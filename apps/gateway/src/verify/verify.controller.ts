@@ -36,7 +36,7 @@ export class VerifyController {
       return { status: 400, page: verifyPage({ verified: false, reason: 'This link has no valid verification token. Use the link of the email as it is.' }) };
     }
     try {
-      const user = await this.pubsub.call(VerifyEmail, { token }, { context });
+      const user = await this.pubsub.request(VerifyEmail, { token }, { context });
       return { status: 200, page: verifyPage({ verified: true, email: user.email }) };
     } catch (error) {
       if (!(error instanceof RemoteError)) throw error;

@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuthenticateUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
 import { UnauthorizedError } from '@mediamagic/errors';
-import { OnRequest, PubSub, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { PubSub, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import { hashPassword, verifyPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GetUser } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
 import { NotFoundError } from '@mediamagic/errors';
-import { OnRequest, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 
 @Injectable()

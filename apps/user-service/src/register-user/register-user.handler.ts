@@ -4,7 +4,8 @@ import { Database, isUniqueViolation, once } from '@mediamagic/database';
 import { ConflictError } from '@mediamagic/errors';
 import { Outbox } from '@mediamagic/messaging';
 import { faultPoint } from '@mediamagic/runtime';
-import { OnRequest, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { contextOf, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import { hashPassword } from '../users/password';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 import { newVerificationToken, VerificationLinks } from '../users/verification-token';
@@ -41,7 +42,7 @@ export class RegisterUserHandler {
         name: user.name,
         verificationUrl: this.links.linkFor(token),
         registeredAt: user.createdAt,
-      });
+      }, { context: contextOf(message) });
       return user;
     });
     faultPoint('users.register');

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { RegisterUser, UserRegistered, UserVerified } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
-import { MemoryBroker, MemoryTransport, PubSub, runInContext, type Message, type PayloadOf, type RequestOf, type TrackingEvent } from '@mediamagic/pubsub';
+import { PubSub, type Message, type PayloadOf, type RequestOf, type RequestOptions, type TrackingEvent } from '@mediamagic/pubsub';
+import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { waitFor } from '@mediamagic/testing';
 import { AppModule, SERVICE } from '../app.module';
 import { MIGRATIONS } from '../migrations';
@@ -63,9 +64,9 @@ export function newRegistration(overrides: Partial<RequestOf<typeof RegisterUser
   return { email: `ada.${randomUUID()}@example.com`, name: 'Ada Lovelace', password: 'correct horse battery', ...overrides };
 }
 
-/** Calls with an Idempotency-Key, as the gateway does for a request that carried the header. */
-export function withIdempotencyKey<T>(idempotencyKey: string, work: () => Promise<T>): Promise<T> {
-  return runInContext({ idempotencyKey }, work);
+/** Request options with an Idempotency-Key, as the gateway sends for a request that carried the header. */
+export function withIdempotencyKey(idempotencyKey: string): RequestOptions {
+  return { context: { idempotencyKey } };
 }
 
 /** The user.registered event of `email`, once it has arrived. */

@@ -3,7 +3,8 @@ import { UserVerified, VerifyEmail } from '@mediamagic/contracts';
 import { Database, once } from '@mediamagic/database';
 import { InvalidError } from '@mediamagic/errors';
 import { Outbox } from '@mediamagic/messaging';
-import { OnRequest, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { contextOf, type Message, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
+import { OnRequest } from '@mediamagic/pubsub/nest';
 import { hashVerificationToken } from '../users/verification-token';
 
 type Verification = ParsedRequestOf<typeof VerifyEmail>;
@@ -34,7 +35,8 @@ export class VerifyEmailHandler {
         [found.user_id],
       );
       const verified = { id: user!.id, email: user!.email, verifiedAt: user!.email_verified_at.toISOString() };
-      await this.outbox.emit(tx, UserVerified, { userId: verified.id, email: verified.email, verifiedAt: verified.verifiedAt });
+      const event = { userId: verified.id, email: verified.email, verifiedAt: verified.verifiedAt };
+      await this.outbox.emit(tx, UserVerified, event, { context: contextOf(message) });
       return verified;
     });
     return { id: result.id, email: result.email, emailVerified: true };

@@ -1,6 +1,8 @@
 import { Test } from '@nestjs/testing';
 import { Database, DatabaseModule, type DatabaseOptions } from '@mediamagic/database';
-import { defineEvent, duplicator, MemoryBroker, MemoryTransport, PubSub, PubSubModule } from '@mediamagic/pubsub';
+import { defineEvent, PubSub } from '@mediamagic/pubsub';
+import { PubSubModule } from '@mediamagic/pubsub/nest';
+import { duplicator, MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { PROCESSED_EVENTS_TABLE, ProcessedEvents } from './processed-events';

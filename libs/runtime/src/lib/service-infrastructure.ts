@@ -26,10 +26,10 @@ interface ServiceEnv {
 export function serviceInfrastructure(
   service: string,
   env: ServiceEnv,
-  { migrations, streams, propagateContext }: { migrations: readonly Migration[]; streams: readonly StreamSpec[]; propagateContext?: boolean },
+  { migrations, streams }: { migrations: readonly Migration[]; streams: readonly StreamSpec[] },
 ): ServiceInfrastructure {
   return {
-    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streamReplicas: env.NATS_STREAM_REPLICAS, streams, propagateContext },
+    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streamReplicas: env.NATS_STREAM_REPLICAS, streams },
     database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations },
     healthPort: env.HEALTH_PORT,
   };

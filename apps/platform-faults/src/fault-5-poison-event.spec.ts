@@ -36,7 +36,7 @@ describe('fault 5: a poison event', () => {
       return poisoned().length === 2;
     }, 60_000);
 
-    const forEmail = poisoned().find((entry) => entry.group === 'email-service');
+    const forEmail = poisoned().find((entry) => entry.group === 'email-service.notify-deployment-owner');
     const fixed = {
       deploymentId: randomUUID(),
       ownerId: me.body.id,
@@ -73,7 +73,7 @@ describe('fault 5: a poison event', () => {
     const { lost, duplicated } = report('fault 5 poison event', startedAt, outcome);
 
     const why = explain(outcome, platform.logDir);
-    expect(poisoned().map((entry) => entry.group).sort(), dlqError).toEqual(['analytics-service', 'email-service']);
+    expect(poisoned().map((entry) => entry.group).sort(), dlqError).toEqual(['analytics-service.count-event', 'email-service.notify-deployment-owner']);
     for (const entry of poisoned()) {
       expect(entry).toMatchObject({ subject: 'deployment.created', attempts: 1 });
       // The reason names what is wrong with the payload.

@@ -17,8 +17,10 @@ export class CountEventHandler implements OnApplicationBootstrap {
 
   // The catalog is a list, not one decorated method per event: a new contract is counted without a code change here.
   async onApplicationBootstrap(): Promise<void> {
+    // The group the decorator gives countTrackingEvent: one handler, one group (`<service>.<handler>`).
+    const options = { group: `${this.pubsub.service}.count-event`, concurrency: CONCURRENCY };
     for (const definition of CATALOG) {
-      await this.pubsub.on(definition, (_payload, message) => this.countDomainEvent(definition.subject, message), { concurrency: CONCURRENCY });
+      await this.pubsub.on(definition, (_payload, message) => this.countDomainEvent(definition.subject, message), options);
     }
   }
 

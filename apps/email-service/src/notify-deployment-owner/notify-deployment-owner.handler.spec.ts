@@ -37,7 +37,7 @@ describe('notify deployment owner over SMTP', () => {
     const eventId = await service.platform.emit(DeploymentCreated, created, { context: { correlationId: 'request-7', idempotencyKey: 'deploy-7' } });
 
     const sent = await waitFor(() => service.trackedMessages.find((message) => message.id === `email.sent:${eventId}`), { message: 'email.sent' });
-    expect(sent).toMatchObject({ context: { correlationId: 'request-7', idempotencyKey: 'deploy-7' } });
+    expect(sent).toMatchObject({ correlationId: 'request-7', idempotencyKey: 'deploy-7' });
     expect(sent.headers['ce-causationid']).toBe(eventId);
   });
 
@@ -77,7 +77,7 @@ describe('notify deployment owner over SMTP', () => {
     const eventId = await service.platform.emit(DeploymentCreated, { ...deployment('nobody@example.com'), replicas: 1, createdAt: new Date().toISOString() });
 
     const letter = await waitFor(() => service.deadLetters.find((dead) => dead.eventId === eventId), { message: 'the dead letter' });
-    expect(letter).toMatchObject({ subject: 'deployment.created', group: 'email-service', attempts: 1 });
+    expect(letter).toMatchObject({ subject: 'deployment.created', group: 'email-service.notify-deployment-owner', attempts: 1 });
     expect(letter.reason).toContain('550 5.1.1 <nobody@example.com>: mailbox unavailable');
     expect(received(eventId)).toEqual([]);
     expect(service.tracked.filter((event) => event.id === `email.sent:${eventId}`)).toEqual([]);

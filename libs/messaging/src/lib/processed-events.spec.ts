@@ -95,6 +95,23 @@ withTestDatabases('the processed-event store', (database) => {
       await app.close();
     }
   });
+
+  it("counts a mark of the handler's service, from when groups were per service, as processed", async () => {
+    const app = await storeOn(database());
+    const processed = app.get(ProcessedEvents);
+    const handler = { id: 'payment-9', group: 'ledger.credit-account' };
+    try {
+      // Marked by the whole service's group before the upgrade.
+      await processed.onceInOneStatement({ ...handler, group: 'ledger' }, 'select 1 from fresh', []);
+      expect(await processed.seen(handler)).toBe(true);
+      expect(await processed.once(handler, async () => expect.fail('processed before, by the service'))).toBe(false);
+      expect(await processed.onceInOneStatement(handler, 'select 1 from fresh', [])).toEqual([]);
+      // Another service's group with the same first letters is not its legacy group.
+      expect(await processed.seen({ ...handler, group: 'ledger-audit.check' })).toBe(false);
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 withTestDatabases('the processed-event store in one statement', (database) => {

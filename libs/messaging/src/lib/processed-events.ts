@@ -17,6 +17,21 @@ export const PROCESSED_EVENTS_TABLE = `
   );`;
 
 /**
+ * Marks an event processed by a group ($1, $2, $3: group, event id, instance), unless it is marked
+ * already, by the group or by its legacy group ($4). Groups were once the service's name
+ * (`email-service`); now each handler is its own (`email-service.notify-deployment-owner`), and its
+ * new durable consumer starts at the stream's beginning: the old marks keep it from acting twice.
+ */
+const MARK = `insert into processed_events (consumer_group, event_id, processed_by)
+  select $1, $2, $3 where not exists (select 1 from processed_events where consumer_group = $4 and event_id = $2)
+  on conflict do nothing`;
+
+/** `email-service.notify-deployment-owner` → `email-service`: the group its service had before groups were per handler. */
+function legacyGroupOf(group: string): string {
+  return group.split('.')[0]!;
+}
+
+/**
  * What makes a consumer idempotent: delivery is at least once, so the same event can arrive twice (a
  * redelivery after a crash, a republish). The event's mark and its effect commit in one transaction:
  * either both happened or neither did, and a second delivery — even a concurrent one, which waits on
@@ -33,10 +48,7 @@ export class ProcessedEvents {
   async once(message: Pick<Message, 'id' | 'group'>, work: (tx: Queryable) => Promise<void>): Promise<boolean> {
     if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
     return this.db.transaction(async (tx) => {
-      const fresh = await tx.query(
-        'insert into processed_events (consumer_group, event_id, processed_by) values ($1, $2, $3) on conflict do nothing returning event_id',
-        [message.group, message.id, this.instance],
-      );
+      const fresh = await tx.query(`${MARK} returning event_id`, [message.group, message.id, this.instance, legacyGroupOf(message.group)]);
       if (fresh.length === 0) return false;
       await work(tx);
       return true;
@@ -50,7 +62,11 @@ export class ProcessedEvents {
    */
   async seen(message: Pick<Message, 'id' | 'group'>): Promise<boolean> {
     if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
-    const rows = await this.db.query('select 1 from processed_events where consumer_group = $1 and event_id = $2', [message.group, message.id]);
+    const rows = await this.db.query('select 1 from processed_events where consumer_group in ($1, $3) and event_id = $2', [
+      message.group,
+      message.id,
+      legacyGroupOf(message.group),
+    ]);
     return rows.length > 0;
   }
 
@@ -62,13 +78,8 @@ export class ProcessedEvents {
    */
   async onceInOneStatement<Row>(message: Pick<Message, 'id' | 'group'>, statement: string, params: readonly unknown[]): Promise<Row[]> {
     if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
-    const [group, id, by] = [params.length + 1, params.length + 2, params.length + 3];
-    return this.db.query<Row>(
-      `with fresh as (
-         insert into processed_events (consumer_group, event_id, processed_by) values ($${group}, $${id}, $${by})
-         on conflict do nothing returning 1)
-       ${statement}`,
-      [...params, message.group, message.id, this.instance],
-    );
+    // The mark's parameters follow the statement's: $1... stay the caller's.
+    const mark = MARK.replace(/\$(\d)/g, (_, n: string) => `$${params.length + Number(n)}`);
+    return this.db.query<Row>(`with fresh as (${mark} returning 1) ${statement}`, [...params, message.group, message.id, this.instance, legacyGroupOf(message.group)]);
   }
 }

@@ -43,7 +43,7 @@ export function loggedReadyMs(platform: Platform, service: Service): number {
 
 /**
  * Restarts each service alone (SIGTERM, then start), one after the other on an otherwise idle platform:
- * the wall time from spawn until it logs `ready in`, and what it logged.
+ * the wall time from spawn until its `/health/ready` answers 200, and the `ready in` it logged.
  */
 export async function restartTimes(platform: Platform): Promise<{ wall: ByService; logged: ByService }> {
   const wall = {} as ByService;

@@ -87,7 +87,7 @@ function costOutcome(idle: ByService, peak: ByService, restarts: { wall: ByServi
   const method =
     `RSS = VmRSS of /proc/<pid>/status. Idle: 3 s after the restarts below, before any request. Peak: the highest of samples every 200 ms ` +
     `during part 4 (from its first POST until email and analytics caught up or the bench stopped waiting). Start: each service restarted alone (SIGTERM, then spawn) ` +
-    `on the running platform, one after the other: wall time from spawn until it logs "ready in N ms" (node start, module loading, ` +
+    `on the running platform, one after the other: wall time from spawn until its /health/ready answers 200 (node start, module loading, ` +
     `config, database migrations check, NATS connect and stream/consumer setup); the logged N (from startService, after module ` +
     `loading) is beside it. The first, parallel cold start of all five on an empty database took ${Math.round(platformMs)} ms until ` +
     `the gateway was ready; the services logged ${SERVICES.map((s) => `${s} ${Math.round(cold[s])} ms`).join(', ')}.`;

@@ -68,9 +68,11 @@ describe('.dockerignore', () => {
 
 const DOCKERFILE = 'docker/Dockerfile';
 
-/** `${NAME}` and `$NAME` in an instruction, as the builder expands them with `args` (an ARG not given is its default, here empty). */
-function expand(text: string, args: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => args[(braced ?? bare)!] ?? '');
+/** `${NAME}` and `$NAME` in a stage's instruction, as the builder expands them: the build argument given, else the ARG's default. */
+function expand(stage: { steps: Instruction[] }, text: string, args: Record<string, string>): string {
+  const defaults = Object.fromEntries(step(stage, 'ARG').map((arg) => [arg.split('=')[0], arg.split('=')[1] ?? '']));
+  const values: Record<string, string> = { ...defaults, ...args };
+  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, braced?: string, bare?: string) => values[(braced ?? bare)!] ?? '');
 }
 
 describe(DOCKERFILE, () => {
@@ -127,7 +129,7 @@ describe(DOCKERFILE, () => {
 describe.each(APPS)('the %s image (docker/Dockerfile with the arguments compose passes)', (app) => {
   const args = composeModel().services[app].build?.args ?? {};
   const runtime = stages(DOCKERFILE).at(-1)!;
-  const expanded = (keyword: string) => step(runtime, keyword).map((text) => expand(text, args));
+  const expanded = (keyword: string) => step(runtime, keyword).map((text) => expand(runtime, text, args));
   const { variable, port } = APP_PORTS[app];
 
   it('is built with its name and its port from services.json, and nothing else', () => {

@@ -1,8 +1,9 @@
-import { AnalyticsSummary, AuthenticateUser, RegisterUser } from '@mediamagic/contracts';
+import { AnalyticsSummary, AuthenticateUser } from '@mediamagic/contracts';
 import { ConflictError } from '@mediamagic/errors';
 import { RemoteError } from '@mediamagic/pubsub';
 import { HttpException, Logger } from '@nestjs/common';
 import type { InjectOptions } from 'fastify';
+import { connect, type AddressInfo } from 'node:net';
 import { AccessTokens } from '../auth/access-tokens';
 import { aUser, startTestGateway, type TestGateway } from '../testing/test-gateway';
 import { errorAnswer } from './error-filter';
@@ -29,7 +30,8 @@ describe('error answers', () => {
     ['an invalid Idempotency-Key', { method: 'POST', url: '/users', headers: { 'idempotency-key': 'ü' }, payload: registration }, { statusCode: 400, message: expect.stringContaining('Idempotency-Key') }],
     ['a missing token', { method: 'GET', url: '/deployments' }, { statusCode: 401, message: 'a bearer access token is required' }],
     ['a malformed id in the path', { method: 'GET', url: '/deployments/not-a-uuid', auth: true }, { statusCode: 404, message: expect.stringContaining('no resource with this id') }],
-    ['a service nobody runs', { method: 'GET', url: '/analytics/summary' }, { statusCode: 503, message: `no service answers ${AnalyticsSummary.subject}` }],
+    ['a malformed URL', { method: 'GET', url: '/deployments/%E0%A4%A' }, { statusCode: 400, message: expect.stringContaining('not a valid url') }],
+    ['a path parameter over the length limit', { method: 'GET', url: `/deployments/${'a'.repeat(101)}`, auth: true }, { statusCode: 414, message: expect.any(String) }],
   ])('answers %s with {statusCode, message} only', async (_case, { auth, ...request }, body) => {
     const headers = { ...request.headers, ...(auth ? { authorization: `Bearer ${await gateway.tokenFor(aUser().id)}` } : {}) };
 
@@ -40,14 +42,15 @@ describe('error answers', () => {
     expect(response.headers['x-request-id']).toEqual(expect.any(String));
   });
 
-  it("passes a service's domain error on with the status of its kind", async () => {
-    await gateway.services.reply(RegisterUser, () => {
-      throw new ConflictError('email is already registered');
-    });
+  it('answers what Node cannot parse as HTTP in the same shape, on the socket', async () => {
+    await gateway.app.listen(0, '127.0.0.1');
+    const { port } = gateway.app.getHttpServer().address() as AddressInfo;
 
-    const response = await gateway.inject({ method: 'POST', url: '/users', payload: registration });
+    const garbage = await rawRequest(port, 'NOT HTTP AT ALL\r\n\r\n');
+    const oversized = await rawRequest(port, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
 
-    expect({ status: response.statusCode, body: response.json() }).toEqual({ status: 409, body: { statusCode: 409, message: 'email is already registered' } });
+    expect(garbage).toEqual({ status: 400, body: { statusCode: 400, message: 'Bad Request' } });
+    expect(oversized).toEqual({ status: 431, body: { statusCode: 431, message: 'Request Header Fields Too Large' } });
   });
 
   it("hides a service's internal error and a broken reply behind 'internal error'", async () => {
@@ -90,3 +93,17 @@ describe('errorAnswer', () => {
     });
   });
 });
+
+/** Sends bytes as they are, which no HTTP client would, and reads the status and JSON body of the answer. */
+function rawRequest(port: number, bytes: string): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) });
+    });
+  });
+}

@@ -24,8 +24,12 @@ const TELLING_5XX = new Set([503, 504]);
  */
 export function errorAnswer(error: unknown): ErrorAnswer {
   const { statusCode, message, details } = classify(error);
-  if (statusCode >= 500 && !TELLING_5XX.has(statusCode)) return { statusCode, message: INTERNAL };
+  if (hidesMessage(statusCode)) return { statusCode, message: INTERNAL };
   return details === undefined ? { statusCode, message } : { statusCode, message, details };
+}
+
+function hidesMessage(statusCode: number): boolean {
+  return statusCode >= 500 && !TELLING_5XX.has(statusCode);
 }
 
 function classify(error: unknown): ErrorAnswer {
@@ -54,7 +58,7 @@ export class ErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const answer = errorAnswer(error);
     // What the client is not told must still be found: the whole error goes to the log.
-    if (answer.message === INTERNAL) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (hidesMessage(answer.statusCode)) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     else if (answer.statusCode >= 500) this.logger.warn(answer.message);
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     // A handler that answered itself and failed afterwards: the client already has its answer.

@@ -66,11 +66,15 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
   const warm = new Map<string, number>();
   log(`4 warm-up: ${FANOUT_RATE * FANOUT_WARMUP_SECONDS} deployments at ${FANOUT_RATE}/s for ${FANOUT_WARMUP_SECONDS} s`);
   await offer(FANOUT_RATE * FANOUT_WARMUP_SECONDS, warm);
-  const warmed = await waitUntil(() => emailed(warm.keys()) >= warm.size && acks.count() >= warm.size, () => emailed(warm.keys()) + acks.count(), {
-    stallMs: 15_000,
-    timeoutMs: FANOUT_WAIT_SECONDS * 1000,
-    pollMs: 100,
-  });
+  const warmed = await waitUntil(
+    () => emailed(warm.keys()) >= warm.size && acks.count() >= warm.size,
+    () => emailed(warm.keys()) + acks.count(),
+    {
+      stallMs: 15_000,
+      timeoutMs: FANOUT_WAIT_SECONDS * 1000,
+      pollMs: 100,
+    },
+  );
   if (!warmed) log('4 warm-up not fully handled; measuring anyway');
   const warmAcks = acks.count();
 
@@ -116,7 +120,15 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
     ? `${missing} of ${sent.size} deployments were not handled by both when the bench stopped waiting, ${Math.round((finishedAt - began) / 1000)} s after the first POST; they count with that wait (a lower bound)`
     : undefined;
   const results: Result[] = [
-    ratioResult(4, 'deployments created (POST 202/s)', '/s', offered, { label: 'target rate', value: FANOUT_RATE }, undefined, failed ? `${failed} POSTs failed` : undefined),
+    ratioResult(
+      4,
+      'deployments created (POST 202/s)',
+      '/s',
+      offered,
+      { label: 'target rate', value: FANOUT_RATE },
+      undefined,
+      failed ? `${failed} POSTs failed` : undefined,
+    ),
     limitResult(4, 'POST /deployments p99 latency under that load', 'ms', percentile(postLatencies, 99)),
     limitResult(4, 'fan-out latency p50 (202 -> email and analytics)', 'ms', percentile(fanout, 50)),
     limitResult(4, `fan-out latency p99 at ${FANOUT_RATE} deployments/s`, 'ms', percentile(fanout, 99), P99_LIMIT_MS, partial),

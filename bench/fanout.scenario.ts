@@ -106,9 +106,7 @@ export async function rawFanout(url: string, n: number, subject: string, { cloud
         },
       });
     }
-    const publish: Publish = cloudEvents
-      ? (data) => nc.publish(subject, data, { headers: cloudEventHeaders(subject) })
-      : (data) => nc.publish(subject, data);
+    const publish: Publish = cloudEvents ? (data) => nc.publish(subject, data, { headers: cloudEventHeaders(subject) }) : (data) => nc.publish(subject, data);
     return await measure(n, publish, state);
   } finally {
     await nc.drain();

@@ -74,12 +74,28 @@ export async function gatewayPart(caller: Caller): Promise<PartOutcome> {
 
     const failures = (f: LoadFigures) => (f.failed ? `${f.failed} of ${f.total} requests failed or were not 2xx` : undefined);
     const rows = (what: string, gateway: LoadFigures, baseline: LoadFigures): Result[] => [
-      ratioResult(3, `${what} at ${HTTP_RATE} req/s: served`, 'req/s', gateway.rps, { label: 'bare Fastify', value: baseline.rps }, undefined, failures(gateway)),
+      ratioResult(
+        3,
+        `${what} at ${HTTP_RATE} req/s: served`,
+        'req/s',
+        gateway.rps,
+        { label: 'bare Fastify', value: baseline.rps },
+        undefined,
+        failures(gateway),
+      ),
       latency(`${what} at ${HTTP_RATE} req/s: p50 latency`, gateway.p50, baseline.p50),
       latency(`${what} at ${HTTP_RATE} req/s: p99 latency`, gateway.p99, baseline.p99),
     ];
     const results: Result[] = [
-      ratioResult(3, 'GET /deployments/:id unthrottled (req/s)', 'req/s', gatewayMax.result.rps, { label: 'bare Fastify', value: bareMax.result.rps }, 0.5, failures(gatewayMax.result)),
+      ratioResult(
+        3,
+        'GET /deployments/:id unthrottled (req/s)',
+        'req/s',
+        gatewayMax.result.rps,
+        { label: 'bare Fastify', value: bareMax.result.rps },
+        0.5,
+        failures(gatewayMax.result),
+      ),
       latency('GET /deployments/:id unthrottled: p99 latency', gatewayMax.result.p99, bareMax.result.p99),
       ...rows('GET /deployments/:id', gatewayGetAtRate, bareGetAtRate),
       ...rows('POST /deployments', gatewayPost, barePost),

@@ -19,11 +19,7 @@ export const rate = (count: number, ms: number): number => (ms > 0 ? (count * 10
  * Waits until `done()` is true. Gives up when nothing progressed (`progress()` unchanged) for
  * `stallMs`, or after `timeoutMs` in all: the bench must never hang on a lost message.
  */
-export async function waitUntil(
-  done: () => boolean,
-  progress: () => number,
-  { stallMs = 3_000, timeoutMs = 120_000, pollMs = 5 } = {},
-): Promise<boolean> {
+export async function waitUntil(done: () => boolean, progress: () => number, { stallMs = 3_000, timeoutMs = 120_000, pollMs = 5 } = {}): Promise<boolean> {
   const deadline = now() + timeoutMs;
   let last = progress();
   let lastChange = now();

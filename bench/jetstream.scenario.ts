@@ -74,11 +74,7 @@ function handled(counter: Counter): void {
 }
 
 /** Times `publishAll`, then a new consumer reading the backlog, then publish + consume together. */
-async function phases(
-  n: number,
-  publishAll: (offset: number) => Promise<void>,
-  startConsumer: (counter: Counter) => Promise<void>,
-): Promise<JetStreamFigures> {
+async function phases(n: number, publishAll: (offset: number) => Promise<void>, startConsumer: (counter: Counter) => Promise<void>): Promise<JetStreamFigures> {
   let start = now();
   await publishAll(0);
   const publish: Figure = { value: rate(n, now() - start) };
@@ -86,7 +82,10 @@ async function phases(
   const counter: Counter = { count: 0, lastAt: 0 };
   start = now();
   await startConsumer(counter);
-  let complete = await waitUntil(() => counter.count >= n, () => counter.count);
+  let complete = await waitUntil(
+    () => counter.count >= n,
+    () => counter.count,
+  );
   const consume: Figure = {
     value: rate(Math.min(counter.count, n), counter.lastAt - start),
     note: complete ? undefined : `consumed ${counter.count} of ${n}`,
@@ -95,7 +94,10 @@ async function phases(
   const base = counter.count;
   start = now();
   await publishAll(n);
-  complete = await waitUntil(() => counter.count - base >= n, () => counter.count);
+  complete = await waitUntil(
+    () => counter.count - base >= n,
+    () => counter.count,
+  );
   const e2e: Figure = {
     value: rate(Math.min(counter.count - base, n), counter.lastAt - start),
     note: complete ? undefined : `e2e consumed ${counter.count - base} of ${n}`,
@@ -128,10 +130,7 @@ export async function rawJetStream(url: string, n: number, group: string): Promi
   try {
     return await phases(
       n,
-      (offset) =>
-        windowed(n, WINDOW, (i) =>
-          js.publish(RAW_SUBJECT, encoder.encode(JSON.stringify(payload(offset + i))), { msgID: `${group}-${offset + i}` }),
-        ),
+      (offset) => windowed(n, WINDOW, (i) => js.publish(RAW_SUBJECT, encoder.encode(JSON.stringify(payload(offset + i))), { msgID: `${group}-${offset + i}` })),
       async (counter) => {
         await jsm.consumers.add(RAW_STREAM.name, {
           durable_name: group,

@@ -41,9 +41,7 @@ export async function libraryPart(server: NatsServer): Promise<PartOutcome> {
     const fanoutN = warmup ? FANOUT_N / 4 : FANOUT_N;
     const subject = `fanout.r${round}`;
     const runFanout = (side: 'library' | 'raw' | 'rawCloudEvents') =>
-      side === 'library'
-        ? libraryFanout(server.url, fanoutN, subject)
-        : rawFanout(server.url, fanoutN, subject, { cloudEvents: side === 'rawCloudEvents' });
+      side === 'library' ? libraryFanout(server.url, fanoutN, subject) : rawFanout(server.url, fanoutN, subject, { cloudEvents: side === 'rawCloudEvents' });
     for (const side of [...order<'library' | 'raw'>(libraryFirst, 'library', 'raw'), 'rawCloudEvents'] as const) {
       const figure = await runFanout(side);
       if (!warmup) fanout[side].push(figure);

@@ -16,7 +16,9 @@ export async function nestPart(server: NatsServer): Promise<PartOutcome> {
       const subject = `nestbench.${side}.r${round}`;
       const figure = side === 'library' ? await libraryNestFanout(server.url, n, subject) : await nestTransportFanout(server.url, n, subject);
       if (!warmup) figures[side].push(figure);
-      log(`2 ${warmup ? 'warmup' : `round ${round}/${ROUNDS}`} ${side} through Nest: ${fmt(figure.value)} msg/s per group${figure.note ? ` (${figure.note})` : ''}`);
+      log(
+        `2 ${warmup ? 'warmup' : `round ${round}/${ROUNDS}`} ${side} through Nest: ${fmt(figure.value)} msg/s per group${figure.note ? ` (${figure.note})` : ''}`,
+      );
     }
   }
   const notes = [...figures.library, ...figures.nest].map((f) => f.note).filter(Boolean);

@@ -34,7 +34,10 @@ export async function platformPart(parts: Set<number>): Promise<Titled[]> {
   if (parts.has(3)) {
     await onPlatform(async (platform) => {
       const token = await signUp(platform);
-      outcomes.push({ title: '3. Gateway vs bare Fastify (autocannon)', outcome: await gatewayPart({ baseUrl: platform.baseUrl, token, processes: (barePid) => benchProcesses(platform, { 'bare Fastify': barePid }) }) });
+      outcomes.push({
+        title: '3. Gateway vs bare Fastify (autocannon)',
+        outcome: await gatewayPart({ baseUrl: platform.baseUrl, token, processes: (barePid) => benchProcesses(platform, { 'bare Fastify': barePid }) }),
+      });
     });
   }
   if (parts.has(4) || parts.has(5)) {

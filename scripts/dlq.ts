@@ -22,7 +22,12 @@ async function main(): Promise<void> {
   if (values.all && data) throw new UsageError('--data fixes one event: give its id, not --all');
 
   const env = process.env;
-  const dlq = await DeadLetterQueue.connect({ servers: env['NATS_ADDR'] || undefined, user: env['NATS_USER'] || undefined, pass: env['NATS_PASSWORD'] || undefined, logger: quiet });
+  const dlq = await DeadLetterQueue.connect({
+    servers: env['NATS_ADDR'] || undefined,
+    user: env['NATS_USER'] || undefined,
+    pass: env['NATS_PASSWORD'] || undefined,
+    logger: quiet,
+  });
   try {
     if (command === 'list') {
       const letters = await dlq.list();

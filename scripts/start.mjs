@@ -28,8 +28,9 @@ function stopAll(code) {
   process.exitCode = code;
   // Services first, so they drain into a broker that is still there; the broker last.
   const services = children.filter((child) => child.name !== 'nats-server');
-  Promise.all(services.map((child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))))))
-    .then(() => children.find((child) => child.name === 'nats-server')?.kill('SIGTERM'));
+  Promise.all(services.map((child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM')))))).then(() =>
+    children.find((child) => child.name === 'nats-server')?.kill('SIGTERM'),
+  );
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => stopAll(0));
 
@@ -76,7 +77,9 @@ or point NATS_ADDR at a running NATS with JetStream.`);
 
 if (!stopping) {
   console.log('Building the services (cached when nothing changed)...');
-  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', `--projects=${services.map(({ name }) => name).join(',')}`, '--outputStyle=static'], { stdio: 'inherit' });
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', `--projects=${services.map(({ name }) => name).join(',')}`, '--outputStyle=static'], {
+    stdio: 'inherit',
+  });
   if (build.status !== 0) stopAll(1);
 }
 if (!stopping) {

@@ -14,7 +14,7 @@ export const SERVICE = 'analytics-service';
 export type Infrastructure = ServiceInfrastructure;
 
 export function infrastructureFrom(config: AnalyticsConfig): Infrastructure {
-  return serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS});
+  return serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS });
 }
 
 @Module({})

@@ -46,7 +46,12 @@ function dockerIgnored(path: string): boolean {
   if (patterns.some((pattern) => pattern.startsWith('!'))) throw new Error('.dockerignore exceptions (!) are not supported by this check');
   const segments = path.split('/');
   return patterns.some((pattern) => {
-    const regex = new RegExp(`^${pattern.split('**/').map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('(.*/)?')}$`);
+    const regex = new RegExp(
+      `^${pattern
+        .split('**/')
+        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+        .join('(.*/)?')}$`,
+    );
     // A pattern excludes a path and everything under it.
     return segments.some((_, index) => regex.test(segments.slice(0, index + 1).join('/')));
   });
@@ -54,13 +59,33 @@ function dockerIgnored(path: string): boolean {
 
 describe('.dockerignore', () => {
   it('keeps dependencies, builds, local data and secrets out of the build context', () => {
-    for (const path of ['node_modules', 'apps/gateway/node_modules', 'dist/apps/gateway/main.js', '.git/HEAD', '.data/db', 'apps/user-service/.data', 'tmp/x', '.env', 'k8s/overlays/production/mediamagic-secrets.env', 'docker/nats/authorization.conf']) {
+    for (const path of [
+      'node_modules',
+      'apps/gateway/node_modules',
+      'dist/apps/gateway/main.js',
+      '.git/HEAD',
+      '.data/db',
+      'apps/user-service/.data',
+      'tmp/x',
+      '.env',
+      'k8s/overlays/production/mediamagic-secrets.env',
+      'docker/nats/authorization.conf',
+    ]) {
       expect(dockerIgnored(path), path).toBe(true);
     }
   });
 
   it('sends what the build needs', () => {
-    for (const path of ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.base.json', 'scripts/build-app.mjs', 'libs/pubsub/src/index.ts', 'apps/gateway/src/main.ts', 'apps/gateway/project.json']) {
+    for (const path of [
+      'package.json',
+      'package-lock.json',
+      'nx.json',
+      'tsconfig.base.json',
+      'scripts/build-app.mjs',
+      'libs/pubsub/src/index.ts',
+      'apps/gateway/src/main.ts',
+      'apps/gateway/project.json',
+    ]) {
       expect(dockerIgnored(path), path).toBe(false);
     }
   });
@@ -101,7 +126,10 @@ describe(DOCKERFILE, () => {
         const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length);
         const sources = words.filter((word) => !word.startsWith('--')).slice(0, -1);
         if (from) {
-          expect(all.map((candidate) => candidate.name), copy).toContain(from);
+          expect(
+            all.map((candidate) => candidate.name),
+            copy,
+          ).toContain(from);
           continue;
         }
         for (const source of sources.filter((source) => source !== '.')) {

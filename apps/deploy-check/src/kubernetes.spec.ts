@@ -48,7 +48,12 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
     expect(problems).toEqual([]);
     const ids = objects.map(describeObject);
     expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
-    expect(objects.filter((object) => object.kind === 'Namespace').map((object) => object.metadata.name).sort()).toEqual([PLATFORM, NATS]);
+    expect(
+      objects
+        .filter((object) => object.kind === 'Namespace')
+        .map((object) => object.metadata.name)
+        .sort(),
+    ).toEqual([PLATFORM, NATS]);
     expect(objects.every((object) => object.kind === 'Namespace' || [PLATFORM, NATS].includes(object.metadata.namespace!))).toBe(true);
   });
 
@@ -159,7 +164,8 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
       const pod = podOf(PLATFORM, app);
       const env = resolvedEnv(objects, PLATFORM, appContainer(app));
       const mounts = appContainer(app).volumeMounts ?? [];
-      const scratch = (path: string) => mounts.some((mount) => mount.mountPath === path && pod.spec.volumes?.find((volume) => volume.name === mount.name)?.emptyDir);
+      const scratch = (path: string) =>
+        mounts.some((mount) => mount.mountPath === path && pod.spec.volumes?.find((volume) => volume.name === mount.name)?.emptyDir);
       expect(scratch(env['DATA_DIR']!), `DATA_DIR ${env['DATA_DIR']} is an emptyDir`).toBe(true);
       expect(scratch('/tmp')).toBe(true);
     });
@@ -214,7 +220,10 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
       const selected = allPods.filter((pod) => pod.namespace === service.metadata!.namespace && matches({ matchLabels: service.spec!.selector }, pod.labels));
       expect(selected.length, `Service ${service.metadata!.name} selects pods`).toBeGreaterThan(0);
       for (const port of service.spec!.ports!) {
-        expect(selected.every((pod) => containerPort(pod, port.targetPort ?? port.port) !== undefined), `${service.metadata!.name}:${port.name}`).toBe(true);
+        expect(
+          selected.every((pod) => containerPort(pod, port.targetPort ?? port.port) !== undefined),
+          `${service.metadata!.name}:${port.name}`,
+        ).toBe(true);
       }
     }
   });
@@ -250,14 +259,20 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
       const namespaces = [...objects.filter((object) => object.kind === 'Namespace').map((object) => object.metadata.name), ...EXTERNAL_NAMESPACES];
       for (const policy of policies) {
         const inNamespace = allPods.filter((pod) => pod.namespace === policy.metadata!.namespace);
-        expect(inNamespace.some((pod) => matches(policy.spec!.podSelector, pod.labels)), `${policy.metadata!.name} selects a pod`).toBe(true);
+        expect(
+          inNamespace.some((pod) => matches(policy.spec!.podSelector, pod.labels)),
+          `${policy.metadata!.name} selects a pod`,
+        ).toBe(true);
         const peers = [...(policy.spec!.ingress ?? []).flatMap((rule) => rule.from ?? []), ...(policy.spec!.egress ?? []).flatMap((rule) => rule.to ?? [])];
         for (const peer of peers) {
           const namespace = peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] ?? (peer.ipBlock ? undefined : policy.metadata!.namespace);
           if (namespace === undefined) continue;
           expect(namespaces, `${policy.metadata!.name} names namespace ${namespace}`).toContain(namespace);
           if (peer.podSelector && !EXTERNAL_NAMESPACES.includes(namespace)) {
-            expect(allPods.some((pod) => pod.namespace === namespace && matches(peer.podSelector, pod.labels)), `${policy.metadata!.name} peer`).toBe(true);
+            expect(
+              allPods.some((pod) => pod.namespace === namespace && matches(peer.podSelector, pod.labels)),
+              `${policy.metadata!.name} peer`,
+            ).toBe(true);
           }
         }
       }

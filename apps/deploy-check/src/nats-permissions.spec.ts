@@ -61,7 +61,9 @@ const DEAD_LETTERS: Partial<Record<App, string>> = { 'email-service': Deployment
 
 // nats-server parses a variable's value as a configuration value: one starting with a digit is read as a
 // number and refused. Real passwords must start with a letter too (README).
-const passwords = Object.fromEntries([...natsUsers(readRepoFile('docker/nats/authorization.conf')).values()].map((variable) => [variable, `p${randomBytes(12).toString('hex')}`]));
+const passwords = Object.fromEntries(
+  [...natsUsers(readRepoFile('docker/nats/authorization.conf')).values()].map((variable) => [variable, `p${randomBytes(12).toString('hex')}`]),
+);
 const passwordOf = (user: string) => passwords[natsUsers(readRepoFile('docker/nats/authorization.conf')).get(user)!];
 
 describe('the NATS authorization (docker/nats/authorization.conf, used by compose and Kubernetes)', () => {
@@ -151,7 +153,8 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     await services['analytics-service'].subscribeEvent('>', (event) => void received['analytics-service'].push(`tracking.${event.name}`));
     const heard: string[] = [];
     for (const [app, subjects] of Object.entries(LISTENS)) {
-      for (const subject of subjects) await services[app as App].subscribe(subject, async (message) => void heard.push(message.subject), { group: 'gateway-views-1' });
+      for (const subject of subjects)
+        await services[app as App].subscribe(subject, async (message) => void heard.push(message.subject), { group: 'gateway.deployment-views.1' });
     }
 
     // The gateway asks every question of the API.
@@ -164,23 +167,41 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     for (const [app, name] of Object.entries(TRACKS)) await services[app as App].publishEvent({ name });
 
     const expectedAnalytics = [...CONSUMES['analytics-service']!, ...Object.values(TRACKS).map((name) => `tracking.${name}`)];
-    await waitFor(() => received['email-service'].length >= CONSUMES['email-service']!.length && received['analytics-service'].length >= expectedAnalytics.length && heard.length >= LISTENS.gateway!.length, {
-      timeoutMs: 15_000,
-      message: `every event to be consumed (violations: ${violations.join('; ')})`,
-    });
+    await waitFor(
+      () =>
+        received['email-service'].length >= CONSUMES['email-service']!.length &&
+        received['analytics-service'].length >= expectedAnalytics.length &&
+        heard.length >= LISTENS.gateway!.length,
+      {
+        timeoutMs: 15_000,
+        message: `every event to be consumed (violations: ${violations.join('; ')})`,
+      },
+    );
     expect(received['email-service'].sort()).toEqual([...CONSUMES['email-service']!].sort());
     expect(heard.sort()).toEqual([...LISTENS.gateway!].sort());
     expect(received['analytics-service'].sort()).toEqual(expectedAnalytics.sort());
     // A dead letter is published only after the failing message was handled: wait for the library to say so.
     for (const [app, subject] of Object.entries(DEAD_LETTERS)) {
-      await waitFor(() => logs.some((line) => line.startsWith(`${app}: dead-lettered ${subject}`)), { timeoutMs: 10_000, message: `${app} to dead-letter ${subject}: ${logs.join('\n')}` });
+      await waitFor(() => logs.some((line) => line.startsWith(`${app}: dead-lettered ${subject}`)), {
+        timeoutMs: 10_000,
+        message: `${app} to dead-letter ${subject}: ${logs.join('\n')}`,
+      });
     }
 
     // The operator's `npm run dlq` reads them, and sends one back.
-    const dlq = await DeadLetterQueue.connect({ servers: server.url, user: 'dead-letter-queue', pass: passwordOf('dead-letter-queue'), logger: loggerOf('dead-letter-queue') });
+    const dlq = await DeadLetterQueue.connect({
+      servers: server.url,
+      user: 'dead-letter-queue',
+      pass: passwordOf('dead-letter-queue'),
+      logger: loggerOf('dead-letter-queue'),
+    });
     void watchViolations((dlq as unknown as { transport: NatsTransport }).transport.connection, 'dead-letter-queue', violations);
     const letters = await dlq.list();
-    expect(letters.map((letter) => `${letter.group} ${letter.subject}`).sort()).toEqual(Object.entries(DEAD_LETTERS).map(([app, subject]) => `${app} ${subject}`).sort());
+    expect(letters.map((letter) => `${letter.group} ${letter.subject}`).sort()).toEqual(
+      Object.entries(DEAD_LETTERS)
+        .map(([app, subject]) => `${app} ${subject}`)
+        .sort(),
+    );
     await dlq.replay(letters[0].id);
     await dlq.close();
 
@@ -192,7 +213,12 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'email-service', action: 'publish', subject: UserRegistered.subject, why: 'only user-service announces users' },
     { user: 'analytics-service', action: 'publish', subject: DeploymentCreated.subject, why: 'only deployment-service announces deployments' },
     { user: 'gateway', action: 'publish', subject: 'tracking.user.logged-in', why: 'the gateway tracks nothing' },
-    { user: 'user-service', action: 'publish', subject: 'dead-letter.email-service.user.registered', why: "a service dead-letters only its own group's messages" },
+    {
+      user: 'user-service',
+      action: 'publish',
+      subject: 'dead-letter.email-service.user.registered',
+      why: "a service dead-letters only its own group's messages",
+    },
     { user: 'deployment-service', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered', why: 'it reads no stream' },
     { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
     { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only what changes a deployment it holds' },

@@ -36,7 +36,10 @@ describe('services.json', () => {
 
   it('refuses a list that contradicts itself, saying why', () => {
     const path = resolve(ROOT, 'tmp/deploy-check/services.json');
-    const broken = { commonEnv, services: [{ name: 'gateway', main: 'dist/apps/gateway/main.js', port: { variable: 'PORT', container: 3000 }, env: [], calls: ['nobody'] }] };
+    const broken = {
+      commonEnv,
+      services: [{ name: 'gateway', main: 'dist/apps/gateway/main.js', port: { variable: 'PORT', container: 3000 }, env: [], calls: ['nobody'] }],
+    };
     writeJson(path, broken);
     expect(() => loadServices(path)).toThrow(/gateway: env lacks its port variable PORT[\s\S]*gateway: calls nobody/);
   });

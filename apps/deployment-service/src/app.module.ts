@@ -22,7 +22,7 @@ export interface Infrastructure extends ServiceInfrastructure {
 
 export function infrastructureFrom(config: DeploymentConfig): Infrastructure {
   return {
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS}),
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     rollout: new RolloutSettings(config.PROVISIONING_DELAY_MS),
   };
 }

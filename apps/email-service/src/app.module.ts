@@ -18,7 +18,7 @@ export interface Infrastructure extends ServiceInfrastructure {
 
 export function infrastructureFrom(config: EmailConfig): Infrastructure {
   return {
-    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS}),
+    ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     mail: { from: config.MAIL_FROM, smtpUrl: config.SMTP_URL, directory: `${config.DATA_DIR}/${SERVICE}/mail` },
   };
 }

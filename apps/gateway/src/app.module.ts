@@ -25,7 +25,16 @@ export interface Infrastructure {
 export function infrastructureFrom(config: GatewayConfig): Infrastructure {
   // No streams: the gateway publishes nothing, and hears deployment events live only (DeploymentViews).
   // Its handlers publish nothing either, and its requests carry their context explicitly (RequestContext).
-  return { pubsub: { service: SERVICE, natsAddr: config.NATS_ADDR, natsUser: config.NATS_USER, natsPassword: config.NATS_PASSWORD, streamReplicas: config.NATS_STREAM_REPLICAS}, config };
+  return {
+    pubsub: {
+      service: SERVICE,
+      natsAddr: config.NATS_ADDR,
+      natsUser: config.NATS_USER,
+      natsPassword: config.NATS_PASSWORD,
+      streamReplicas: config.NATS_STREAM_REPLICAS,
+    },
+    config,
+  };
 }
 
 @Module({})

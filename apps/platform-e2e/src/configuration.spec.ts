@@ -7,7 +7,10 @@ import { freePort, ROOT, serviceSpec, SERVICES, type Service } from '@mediamagic
 /** Runs a built service until it exits (it should, at once), with only the given environment. */
 function run(service: Service, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, serviceSpec(service).main)], { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env } });
+    const child = spawn(process.execPath, [join(ROOT, serviceSpec(service).main)], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', ...env },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));

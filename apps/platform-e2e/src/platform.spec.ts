@@ -13,7 +13,10 @@ describe('the platform, end to end', () => {
   const api = (method: string, path: string, options?: Parameters<typeof call>[3]) => call(platform.baseUrl, method, path, options);
   const mailTo = (address: string) => platform.smtp.to(address);
   const awaitMail = (address: string, subject: RegExp) =>
-    waitFor(() => mailTo(address).find((mail) => subject.test(mail.subject ?? '')), { timeoutMs: 20_000, message: `an email to ${address} matching ${subject}` });
+    waitFor(() => mailTo(address).find((mail) => subject.test(mail.subject ?? '')), {
+      timeoutMs: 20_000,
+      message: `an email to ${address} matching ${subject}`,
+    });
   const login = async (email: string) => {
     const answer = await api('POST', '/auth/login', { json: { email, password: PASSWORD } });
     expect(answer.status).toBe(200);

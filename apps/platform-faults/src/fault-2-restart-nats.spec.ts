@@ -27,7 +27,10 @@ describe('fault 2: stop and restart nats-server during 1,000 registrations', () 
     // Registrations are CPU-bound (scrypt): a few at a time keep both cores busy.
     await inParallel(emails, 6, async (email) => {
       // A registration that never got an answer is reported, not thrown: the line still says what arrived.
-      const status = await client.register(email).then((answer) => answer.status, () => 0);
+      const status = await client.register(email).then(
+        (answer) => answer.status,
+        () => 0,
+      );
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (++registered === 300) {
         outage = (async () => {

@@ -66,14 +66,24 @@ describe('fault 5: a poison event', () => {
       inbox: tallyInbox(platform.smtp, expected),
       analytics: tallyCounts(await client.analytics().catch(() => ({})), counts),
       notes: [
-        `dead letters ${poisoned().map((entry) => entry.group).sort().join(' + ') || `none${dlqError && ` (${dlqError.slice(0, 120)})`}`}`,
+        `dead letters ${
+          poisoned()
+            .map((entry) => entry.group)
+            .sort()
+            .join(' + ') || `none${dlqError && ` (${dlqError.slice(0, 120)})`}`
+        }`,
         `replay ${replay ? `exit ${replay.code}` : 'not run'}`,
       ],
     };
     const { lost, duplicated } = report('fault 5 poison event', startedAt, outcome);
 
     const why = explain(outcome, platform.logDir);
-    expect(poisoned().map((entry) => entry.group).sort(), dlqError).toEqual(['analytics-service.count-event', 'email-service.notify-deployment-owner']);
+    expect(
+      poisoned()
+        .map((entry) => entry.group)
+        .sort(),
+      dlqError,
+    ).toEqual(['analytics-service.count-event', 'email-service.notify-deployment-owner']);
     for (const entry of poisoned()) {
       expect(entry).toMatchObject({ subject: 'deployment.created', attempts: 1 });
       // The reason names what is wrong with the payload.

@@ -83,7 +83,9 @@ async function shares(platform: Platform, service: Service) {
     const rows = await query<{ processed_by: string; n: string }>(url, 'select processed_by, count(*) as n from processed_events group by processed_by');
     const repeated = await query(url, 'select consumer_group, event_id from processed_events group by 1, 2 having count(*) > 1');
     const byInstance = Object.fromEntries(rows.map((row) => [byProcess[row.processed_by] ?? row.processed_by, Number(row.n)]));
-    const summary = Object.entries(byInstance).map(([name, n]) => `${name} ${n}`).join(' / ');
+    const summary = Object.entries(byInstance)
+      .map(([name, n]) => `${name} ${n}`)
+      .join(' / ');
     return { instances, byInstance, repeated: repeated.length, summary, error: undefined };
   } catch (error) {
     const message = (error as Error).message;

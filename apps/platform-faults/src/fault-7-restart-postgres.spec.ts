@@ -26,7 +26,11 @@ describe('fault 7: PostgreSQL restarted while traffic flows', () => {
     // A process that died will not answer or deliver anything more: no use sending or waiting.
     const gone = () => Object.keys(pids).filter((name) => platform.pids()[name] !== pids[name]);
     // Recovery takes seconds; a request still failing after 30 s counts as failed (status 0).
-    const attempt = (answer: Promise<{ status: number }>) => answer.then((a) => a.status, () => 0);
+    const attempt = (answer: Promise<{ status: number }>) =>
+      answer.then(
+        (a) => a.status,
+        () => 0,
+      );
     const names = Array.from({ length: DEPLOYMENTS }, (_, i) => `d-${i + 1}`);
     const emails = Array.from({ length: USERS }, (_, i) => `user-${i + 1}@example.com`);
     const statuses: Record<number, number> = {};

@@ -1,2 +1,11 @@
-export { ConflictError, DomainError, ForbiddenError, InvalidError, NotFoundError, UnauthorizedError, UnavailableError, type ErrorKind } from './lib/domain-errors';
+export {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  UnauthorizedError,
+  UnavailableError,
+  type ErrorKind,
+} from './lib/domain-errors';
 export { httpStatusOf, kindOfStatus } from './lib/http-status';

@@ -73,7 +73,6 @@ export function resolvedEnv(objects: K8sObject[], namespace: string, container: 
 /** Namespaces outside the manifests that policies may name: the cluster's DNS and the ingress controller. */
 export const EXTERNAL_NAMESPACES = ['kube-system', 'ingress-nginx'];
 
-
 /**
  * Whether the network policies let `from` open a connection to `to` on `port`: an egress rule of a
  * policy selecting `from`, and an ingress rule of a policy selecting `to` must both allow it (or no
@@ -95,7 +94,13 @@ export function allowsEgressToCidr(policies: INetworkPolicy[], from: Pod, cidr: 
   return allowedBy(policies, 'Egress', from, (peer) => peer.ipBlock?.cidr === cidr, port);
 }
 
-function allowedBy(policies: INetworkPolicy[], direction: 'Ingress' | 'Egress', pod: Pod, peerMatches: (peer: INetworkPolicyPeer) => boolean, port: number): boolean {
+function allowedBy(
+  policies: INetworkPolicy[],
+  direction: 'Ingress' | 'Egress',
+  pod: Pod,
+  peerMatches: (peer: INetworkPolicyPeer) => boolean,
+  port: number,
+): boolean {
   const selecting = policies.filter(
     (policy) => policy.metadata?.namespace === pod.namespace && matches(policy.spec?.podSelector, pod.labels) && policy.spec?.policyTypes?.includes(direction),
   );

@@ -27,7 +27,11 @@ describe('CreateDeployment', () => {
     const owner = newOwner();
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
-    const deployment = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'create-1', idempotencyKey: 'create-key', traceparent } });
+    const deployment = await client.request(
+      CreateDeployment,
+      { owner, name: 'web', model: 'llama' },
+      { context: { correlationId: 'create-1', idempotencyKey: 'create-key', traceparent } },
+    );
     const requestId = requestIds.at(-1);
 
     expect(deployment).toMatchObject({ name: 'web', model: 'llama', replicas: 1, status: 'pending', ownerId: owner.id });
@@ -97,7 +101,8 @@ describe('CreateDeployment', () => {
 
   it('uses the key per owner: another owner with the same key gets a deployment of their own', async () => {
     const [ada, bob] = [newOwner(), newOwner()];
-    const create = (owner: typeof ada) => client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { idempotencyKey: 'shared-key' } });
+    const create = (owner: typeof ada) =>
+      client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { idempotencyKey: 'shared-key' } });
 
     const [mine, theirs] = [await create(ada), await create(bob)];
 

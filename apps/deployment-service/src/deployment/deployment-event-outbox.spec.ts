@@ -16,7 +16,7 @@ describe('the event store as its own outbox', () => {
   beforeAll(async () => {
     db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: quiet });
     store = new DeploymentEventStore(db);
-    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet});
+    pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet });
     outbox = new DeploymentEventOutbox(db, pubsub);
   });
   afterAll(async () => {
@@ -73,7 +73,10 @@ describe('the event store as its own outbox', () => {
     await db.query('update deployment_events set published_at = now() where published_at is null');
     const broken = await deploymentWithHistory();
     // As if a contract had tightened after the event was stored.
-    await db.query(`update deployment_events set data = '{"name": "", "model": "", "replicas": 0, "ownerEmail": "not an email"}'::jsonb where deployment_id = $1 and version = 1`, [broken]);
+    await db.query(
+      `update deployment_events set data = '{"name": "", "model": "", "replicas": 0, "ownerEmail": "not an email"}'::jsonb where deployment_id = $1 and version = 1`,
+      [broken],
+    );
     const healthy = await deploymentWithHistory();
 
     const claimed = await outbox.claim(10, 60);

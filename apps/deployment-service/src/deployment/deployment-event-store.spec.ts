@@ -83,7 +83,10 @@ describe('DeploymentEventStore', () => {
       return { type: 'deployment.succeeded', data: {} };
     });
 
-    const error = await appending.then(() => undefined, (e: unknown) => e);
+    const error = await appending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConflictError);
     expect(attempts).toBe(3);
     expect(await versionsOf(deploymentId)).not.toContain('4 deployment.succeeded');
@@ -91,7 +94,11 @@ describe('DeploymentEventStore', () => {
 
   it('decides on a history the caller holds, and reads again when it was stale', async () => {
     const deploymentId = randomUUID();
-    const created = await store.create(db, { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 }, request);
+    const created = await store.create(
+      db,
+      { deploymentId, ownerId: randomUUID(), ownerEmail: 'ada@example.com', name: 'web', model: 'llama', replicas: 1 },
+      request,
+    );
     await store.append(deploymentId, request, () => ({ type: 'deployment.deleted', data: {} }), [created]);
     const seen: number[] = [];
 

@@ -135,7 +135,17 @@ export class DeploymentEventStore {
     // An event nobody outside needs is published already, as far as the relay is concerned.
     const [row] = await on.query<EventRow>(
       `insert into deployment_events (${COLUMNS}, published_at) values ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb, $9) returning ${COLUMNS}`,
-      [at.deploymentId, at.version, event.type, JSON.stringify(event.data), at.ownerId, occurredAt, correlationId, JSON.stringify(metadata), isPublished(event.type) ? null : occurredAt],
+      [
+        at.deploymentId,
+        at.version,
+        event.type,
+        JSON.stringify(event.data),
+        at.ownerId,
+        occurredAt,
+        correlationId,
+        JSON.stringify(metadata),
+        isPublished(event.type) ? null : occurredAt,
+      ],
     );
     return toEvent(row!);
   }

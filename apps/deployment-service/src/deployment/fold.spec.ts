@@ -9,7 +9,15 @@ const T0 = Date.parse('2030-01-01T10:00:00.000Z');
 function historyOf(...events: DeploymentEvent[]): StoredEvent[] {
   const created: DeploymentEvent = { type: 'deployment.created', data: { name: 'web', model: 'llama', replicas: 2, ownerEmail: 'ada@example.com' } };
   return [created, ...events].map(
-    (event, i) => ({ ...event, deploymentId: DEPLOYMENT, version: i + 1, ownerId: OWNER, occurredAt: new Date(T0 + i * 1000), context: { correlationId: 'c1' } }) as StoredEvent,
+    (event, i) =>
+      ({
+        ...event,
+        deploymentId: DEPLOYMENT,
+        version: i + 1,
+        ownerId: OWNER,
+        occurredAt: new Date(T0 + i * 1000),
+        context: { correlationId: 'c1' },
+      }) as StoredEvent,
   );
 }
 

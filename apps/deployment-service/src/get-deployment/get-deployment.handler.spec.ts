@@ -21,13 +21,18 @@ describe('GetDeployment and GetDeploymentEvents', () => {
     broker.shutdown();
   });
 
-  it("shows the owner their deployment and its history, oldest first", async () => {
+  it('shows the owner their deployment and its history, oldest first', async () => {
     const owner = newOwner();
     const created = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama', replicas: 2 });
 
     expect(await client.request(GetDeployment, { ownerId: owner.id, id: created.id })).toMatchObject({ id: created.id, name: 'web', replicas: 2 });
     const { items } = await client.request(GetDeploymentEvents, { ownerId: owner.id, id: created.id });
-    expect(items[0]).toEqual({ version: 1, type: 'deployment.created', time: created.createdAt, data: { name: 'web', model: 'llama', replicas: 2, ownerEmail: owner.email } });
+    expect(items[0]).toEqual({
+      version: 1,
+      type: 'deployment.created',
+      time: created.createdAt,
+      data: { name: 'web', model: 'llama', replicas: 2, ownerEmail: owner.email },
+    });
   });
 
   it("answers 404 for another owner's deployment, exactly as for an unknown id", async () => {

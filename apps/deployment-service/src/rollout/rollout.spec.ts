@@ -7,8 +7,7 @@ const DELAY = 5_000;
 function historyOf(model: string, ...events: DeploymentEvent[]): StoredEvent[] {
   const created: DeploymentEvent = { type: 'deployment.created', data: { name: 'web', model, replicas: 1, ownerEmail: 'ada@example.com' } };
   return [created, ...events].map(
-    (event, i) =>
-      ({ ...event, deploymentId: 'd', version: i + 1, ownerId: 'o', occurredAt: new Date(T0 + i * 1000), context: {} }) as StoredEvent,
+    (event, i) => ({ ...event, deploymentId: 'd', version: i + 1, ownerId: 'o', occurredAt: new Date(T0 + i * 1000), context: {} }) as StoredEvent,
   );
 }
 const started = { type: 'deployment.provisioning-started', data: {} } as const;

@@ -30,7 +30,11 @@ describe('RolloutWorker', () => {
   it('resumes after a restart a deployment left provisioning, keeping the context of the request that created it', { timeout: 120_000 }, async () => {
     app = await startDeploymentService(broker, { directory, provisioningDelayMs: 600_000 });
     const owner = newOwner();
-    const deployment = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama' }, { context: { correlationId: 'before-restart', idempotencyKey: 'restart-key' } });
+    const deployment = await client.request(
+      CreateDeployment,
+      { owner, name: 'web', model: 'llama' },
+      { context: { correlationId: 'before-restart', idempotencyKey: 'restart-key' } },
+    );
     const requestId = requestIds.at(-1);
     const status = async () => (await client.request(GetDeployment, { ownerId: owner.id, id: deployment.id })).status;
     await waitFor(async () => (await status()) === 'provisioning', { message: 'provisioning to start' });
@@ -40,8 +44,14 @@ describe('RolloutWorker', () => {
 
     await waitFor(async () => (await status()) === 'running', { message: 'the resumed rollout to finish' });
     const { items } = await client.request(GetDeploymentEvents, { ownerId: owner.id, id: deployment.id });
-    expect(items.map((item) => `${item.version} ${item.type}`)).toEqual(['1 deployment.created', '2 deployment.provisioning-started', '3 deployment.succeeded']);
-    const succeeded = await waitFor(() => emittedFor(emitted, deployment.id).find((e) => e.subject === 'deployment.succeeded'), { message: 'deployment.succeeded' });
+    expect(items.map((item) => `${item.version} ${item.type}`)).toEqual([
+      '1 deployment.created',
+      '2 deployment.provisioning-started',
+      '3 deployment.succeeded',
+    ]);
+    const succeeded = await waitFor(() => emittedFor(emitted, deployment.id).find((e) => e.subject === 'deployment.succeeded'), {
+      message: 'deployment.succeeded',
+    });
     // The new process knows the creating request only from the store.
     expect(succeeded).toMatchObject({
       correlationId: 'before-restart',

@@ -69,11 +69,14 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(deploymentId: string, delayMs: number, history?: readonly StoredEvent[]): void {
     if (this.stopped) return;
     clearTimeout(this.timers.get(deploymentId));
-    const timer = setTimeout(() => {
-      this.timers.delete(deploymentId);
-      const step = this.advance(deploymentId, new Date(), history).finally(() => this.steps.delete(step));
-      this.steps.add(step);
-    }, Math.max(0, delayMs));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(deploymentId);
+        const step = this.advance(deploymentId, new Date(), history).finally(() => this.steps.delete(step));
+        this.steps.add(step);
+      },
+      Math.max(0, delayMs),
+    );
     this.timers.set(deploymentId, timer);
   }
 }

@@ -16,7 +16,7 @@ export async function startDeploymentService(
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker)},
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker) },
         database: { directory, migrations: MIGRATIONS },
         rollout: new RolloutSettings(provisioningDelayMs),
       }),
@@ -50,7 +50,7 @@ class RecordingTransport extends MemoryTransport {
  */
 export async function startClient(broker: MemoryBroker): Promise<{ client: PubSub; emitted: Emitted[]; requestIds: readonly string[] }> {
   const transport = new RecordingTransport(broker);
-  const client = new PubSub({ service: 'test-client', transport});
+  const client = new PubSub({ service: 'test-client', transport });
   const emitted: Emitted[] = [];
   for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
     await client.on(definition, (payload, message) => {

@@ -39,7 +39,10 @@ export class EmailSender {
     }
     // Published on a redelivery too, in case the last one stopped before it: the id derived from the event
     // makes the broker and analytics drop the repeat. Distinct from the event's own id, which analytics counts too.
-    await this.pubsub.publishEvent({ id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } }, { context: contextOf(message) });
+    await this.pubsub.publishEvent(
+      { id: `email.sent:${message.id}`, name: 'email.sent', labels: { template: email.template } },
+      { context: contextOf(message) },
+    );
   }
 
   /**
@@ -59,7 +62,8 @@ export class EmailSender {
         await log();
         return;
       } catch (error) {
-        if (attempt === 1) this.logger.warn(`${message.id}: sent, but not recorded (${(error as Error).message}); recording it as soon as the database answers`);
+        if (attempt === 1)
+          this.logger.warn(`${message.id}: sent, but not recorded (${(error as Error).message}); recording it as soon as the database answers`);
         // Given up: the redelivery sends it again, with the same Message-ID.
         if (Date.now() > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500));

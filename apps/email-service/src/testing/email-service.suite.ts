@@ -29,7 +29,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   const module = await Test.createTestingModule({
     imports: [
       AppModule.register({
-        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()]},
+        pubsub: { service: SERVICE, transport: new MemoryTransport(broker), middlewares: [duplicator()] },
         database: { directory: 'memory://', migrations: MIGRATIONS },
         mail: { directory: join(tmpdir(), 'email-service-unused'), ...mail, from: MAIL_FROM },
       }),

@@ -77,5 +77,4 @@ export class AccessTokens {
     const known = this.verified.get(token);
     return known && known.expiresAt > Date.now() ? known.caller : undefined;
   }
-
 }

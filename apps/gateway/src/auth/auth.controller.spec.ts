@@ -52,7 +52,13 @@ describe('auth', () => {
   it('answers 401 to a missing, malformed, forged or expired token', async () => {
     const now = Math.floor(Date.now() / 1000);
     const signed = (secret: string, exp: number) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer(TOKEN_ISSUER).setIssuedAt(exp - 3600).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(user.id)
+        .setIssuer(TOKEN_ISSUER)
+        .setIssuedAt(exp - 3600)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
     const expired = await signed(TEST_JWT_SECRET, now - 60);
     const forged = await signed('another-secret-that-is-also-long-enough!!', now + 3600);
 
@@ -74,7 +80,10 @@ describe('auth', () => {
       const token = await gateway.tokenFor(user.id);
       await unconfigured.services.reply(GetUser, ({ id }) => ({ ...user, id }));
       expect((await unconfigured.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
-      expect((await unconfigured.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await unconfigured.tokenFor(user.id)}` } })).statusCode).toBe(200);
+      expect(
+        (await unconfigured.inject({ method: 'GET', url: '/users/me', headers: { authorization: `Bearer ${await unconfigured.tokenFor(user.id)}` } }))
+          .statusCode,
+      ).toBe(200);
     } finally {
       warn.mockRestore();
       await unconfigured.close();

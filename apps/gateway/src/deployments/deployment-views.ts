@@ -16,7 +16,7 @@ export const VIEW_TTL_MS = 60_000;
  * Every gateway process hears the events that change a held view as they are published (core NATS, its own
  * queue group): a cache that clears itself after an interruption needs no durable consumer.
  */
-const LIVE: EventSubscribeOptions = { delivery: 'at-most-once', group: `gateway-views-${randomUUID()}` };
+const LIVE: EventSubscribeOptions = { delivery: 'at-most-once', group: `gateway.deployment-views.${randomUUID()}` };
 
 /**
  * The gateway's copy of the deployments it was asked about, kept current by the deployment events

@@ -29,7 +29,15 @@ describe('deployments', () => {
       });
 
       expect(response.statusCode).toBe(202);
-      expect(response.json()).toMatchObject({ id: expect.any(String), name: 'summarizer', model: 'llama-3-8b', replicas: 1, status: 'pending', ownerId: verified.id, createdAt: expect.any(String) });
+      expect(response.json()).toMatchObject({
+        id: expect.any(String),
+        name: 'summarizer',
+        model: 'llama-3-8b',
+        replicas: 1,
+        status: 'pending',
+        ownerId: verified.id,
+        createdAt: expect.any(String),
+      });
       expect(created).toEqual([
         { request: { name: 'summarizer', model: 'llama-3-8b', replicas: 1, owner: { id: verified.id, email: verified.email } }, idempotencyKey: 'deploy-1' },
       ]);
@@ -45,7 +53,12 @@ describe('deployments', () => {
       });
       const token = await gateway.tokenFor(verified.id, verified.email);
 
-      const response = await gateway.inject({ method: 'POST', url: '/deployments', headers: { authorization: `Bearer ${token}` }, payload: { name: 'summarizer', model: 'llama-3-8b' } });
+      const response = await gateway.inject({
+        method: 'POST',
+        url: '/deployments',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { name: 'summarizer', model: 'llama-3-8b' },
+      });
 
       expect(response.statusCode).toBe(202);
       expect(owners).toEqual([{ id: verified.id, email: verified.email }]);
@@ -65,7 +78,12 @@ describe('deployments', () => {
     });
 
     it('rejects bad fields with a 400 naming them', async () => {
-      const response = await gateway.inject({ method: 'POST', url: '/deployments', headers: bearer, payload: { name: '', model: 'm', replicas: 50, gpu: 'a100' } });
+      const response = await gateway.inject({
+        method: 'POST',
+        url: '/deployments',
+        headers: bearer,
+        payload: { name: '', model: 'm', replicas: 50, gpu: 'a100' },
+      });
 
       expect(response.statusCode).toBe(400);
       const { message } = response.json<{ message: string }>();
@@ -96,7 +114,10 @@ describe('deployments', () => {
       expect(first.statusCode).toBe(200);
       expect(first.json()).toEqual({ items: [mine], nextCursor: 'next-page' });
       expect(second.statusCode).toBe(200);
-      expect(requests).toEqual([{ ownerId: verified.id, limit: 20 }, { ownerId: verified.id, limit: 5, cursor: 'next-page' }]);
+      expect(requests).toEqual([
+        { ownerId: verified.id, limit: 20 },
+        { ownerId: verified.id, limit: 5, cursor: 'next-page' },
+      ]);
     });
 
     it('GET /deployments rejects a bad limit or an unknown query parameter with a 400', async () => {
@@ -170,7 +191,12 @@ describe('deployments', () => {
 
     it('every route wants a token', async () => {
       const id = aDeployment().id;
-      for (const [method, url] of [['GET', '/deployments'], ['GET', `/deployments/${id}`], ['GET', `/deployments/${id}/events`], ['DELETE', `/deployments/${id}`]] as const) {
+      for (const [method, url] of [
+        ['GET', '/deployments'],
+        ['GET', `/deployments/${id}`],
+        ['GET', `/deployments/${id}/events`],
+        ['DELETE', `/deployments/${id}`],
+      ] as const) {
         const response = await gateway.inject({ method, url });
         expect({ method, url, status: response.statusCode }).toEqual({ method, url, status: 401 });
       }

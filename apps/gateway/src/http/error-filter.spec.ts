@@ -24,14 +24,38 @@ describe('error answers', () => {
     ['an unknown route', { method: 'GET', url: '/nowhere' }, { statusCode: 404, message: 'Cannot GET /nowhere' }],
     ['malformed JSON', { method: 'POST', url: '/users', headers: json, payload: '{"email": ' }, { statusCode: 400, message: expect.any(String) }],
     ['an empty JSON body', { method: 'POST', url: '/users', headers: json, payload: '' }, { statusCode: 400, message: expect.any(String) }],
-    ['a body over 64 KiB', { method: 'POST', url: '/users', payload: { ...registration, name: 'x'.repeat(65 * 1024) } }, { statusCode: 413, message: expect.any(String) }],
-    ['a body that is not JSON', { method: 'POST', url: '/users', headers: { 'content-type': 'application/xml' }, payload: '<a/>' }, { statusCode: 415, message: expect.any(String) }],
-    ['an invalid field', { method: 'POST', url: '/users', payload: { ...registration, admin: true } }, { statusCode: 400, message: expect.stringContaining('"admin"') }],
-    ['an invalid Idempotency-Key', { method: 'POST', url: '/users', headers: { 'idempotency-key': 'ü' }, payload: registration }, { statusCode: 400, message: expect.stringContaining('Idempotency-Key') }],
+    [
+      'a body over 64 KiB',
+      { method: 'POST', url: '/users', payload: { ...registration, name: 'x'.repeat(65 * 1024) } },
+      { statusCode: 413, message: expect.any(String) },
+    ],
+    [
+      'a body that is not JSON',
+      { method: 'POST', url: '/users', headers: { 'content-type': 'application/xml' }, payload: '<a/>' },
+      { statusCode: 415, message: expect.any(String) },
+    ],
+    [
+      'an invalid field',
+      { method: 'POST', url: '/users', payload: { ...registration, admin: true } },
+      { statusCode: 400, message: expect.stringContaining('"admin"') },
+    ],
+    [
+      'an invalid Idempotency-Key',
+      { method: 'POST', url: '/users', headers: { 'idempotency-key': 'ü' }, payload: registration },
+      { statusCode: 400, message: expect.stringContaining('Idempotency-Key') },
+    ],
     ['a missing token', { method: 'GET', url: '/deployments' }, { statusCode: 401, message: 'a bearer access token is required' }],
-    ['a malformed id in the path', { method: 'GET', url: '/deployments/not-a-uuid', auth: true }, { statusCode: 404, message: expect.stringContaining('no resource with this id') }],
+    [
+      'a malformed id in the path',
+      { method: 'GET', url: '/deployments/not-a-uuid', auth: true },
+      { statusCode: 404, message: expect.stringContaining('no resource with this id') },
+    ],
     ['a malformed URL', { method: 'GET', url: '/deployments/%E0%A4%A' }, { statusCode: 400, message: expect.stringContaining('not a valid url') }],
-    ['a path parameter over the length limit', { method: 'GET', url: `/deployments/${'a'.repeat(101)}`, auth: true }, { statusCode: 414, message: expect.any(String) }],
+    [
+      'a path parameter over the length limit',
+      { method: 'GET', url: `/deployments/${'a'.repeat(101)}`, auth: true },
+      { statusCode: 414, message: expect.any(String) },
+    ],
   ])('answers %s with {statusCode, message} only', async (_case, { auth, ...request }, body) => {
     const headers = { ...request.headers, ...(auth ? { authorization: `Bearer ${await gateway.tokenFor(aUser().id)}` } : {}) };
 
@@ -80,7 +104,10 @@ describe('error answers', () => {
 
 describe('errorAnswer', () => {
   it('keeps the message of a timeout and hides that of any other server error', () => {
-    expect(errorAnswer(new RemoteError(504, 'no reply on users.get within 5000 ms', 'RequestTimeoutError'))).toEqual({ statusCode: 504, message: 'no reply on users.get within 5000 ms' });
+    expect(errorAnswer(new RemoteError(504, 'no reply on users.get within 5000 ms', 'RequestTimeoutError'))).toEqual({
+      statusCode: 504,
+      message: 'no reply on users.get within 5000 ms',
+    });
     expect(errorAnswer(new RemoteError(500, 'connection to postgres:5432 refused'))).toEqual({ statusCode: 500, message: 'internal error' });
     expect(errorAnswer(new HttpException('Nest had an internal problem', 500))).toEqual({ statusCode: 500, message: 'internal error' });
   });

@@ -1,10 +1,4 @@
-import {
-  Injectable,
-  StandardSchemaValidationPipe,
-  type ArgumentMetadata,
-  type PipeTransform,
-  type StandardSchemaValidationPipeOptions,
-} from '@nestjs/common';
+import { Injectable, StandardSchemaValidationPipe, type ArgumentMetadata, type PipeTransform, type StandardSchemaValidationPipeOptions } from '@nestjs/common';
 import { InvalidError, NotFoundError } from '@mediamagic/errors';
 
 type Issues = Parameters<NonNullable<StandardSchemaValidationPipeOptions['exceptionFactory']>>[0];

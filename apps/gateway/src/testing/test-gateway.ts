@@ -29,7 +29,10 @@ export interface TestGateway {
 export async function startTestGateway(env: Record<string, string> = { JWT_SECRET: TEST_JWT_SECRET }): Promise<TestGateway> {
   const broker = new MemoryBroker();
   const config = loadConfig(GatewayConfig, env);
-  const app = await createGateway({ pubsub: { service: SERVICE, transport: new MemoryTransport(broker) }, config }, { logger: ['error', 'warn'], abortOnError: false });
+  const app = await createGateway(
+    { pubsub: { service: SERVICE, transport: new MemoryTransport(broker) }, config },
+    { logger: ['error', 'warn'], abortOnError: false },
+  );
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const services = new PubSub({ service: 'fake-services', transport: new MemoryTransport(broker) });
@@ -37,7 +40,8 @@ export async function startTestGateway(env: Record<string, string> = { JWT_SECRE
     app,
     inject: (request) => app.getHttpAdapter().getInstance().inject(request),
     services,
-    tokenFor: async (userId, verifiedEmail) => (await app.get(AccessTokens).issue({ id: userId, email: verifiedEmail ?? 'unverified@example.com', emailVerified: !!verifiedEmail })).accessToken,
+    tokenFor: async (userId, verifiedEmail) =>
+      (await app.get(AccessTokens).issue({ id: userId, email: verifiedEmail ?? 'unverified@example.com', emailVerified: !!verifiedEmail })).accessToken,
     close: async () => {
       await app.close();
       await services.close();

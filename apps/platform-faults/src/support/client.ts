@@ -67,7 +67,10 @@ export class Client {
 
   /** Follows the link of the verification email, as its reader would. */
   async followVerificationLink(smtp: SmtpServer, email: string): Promise<void> {
-    const mail = await waitFor(() => smtp.to(email).find((m) => /verify/i.test(m.subject ?? '')), { timeoutMs: 60_000, message: `the verification email to ${email}` });
+    const mail = await waitFor(() => smtp.to(email).find((m) => /verify/i.test(m.subject ?? '')), {
+      timeoutMs: 60_000,
+      message: `the verification email to ${email}`,
+    });
     const link = mail.text?.match(/https?:\/\/\S+\/verify\?token=[\w-]+/)?.[0];
     if (!link) throw new Error(`no verification link in:\n${mail.text}`);
     const page = await fetch(link);

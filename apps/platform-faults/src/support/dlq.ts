@@ -17,8 +17,11 @@ export interface DeadLetterEntry {
 /** Runs the dead-letter tool as an operator would, from the repository root, against the platform's NATS. */
 export function dlq(natsUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile('npm', ['run', '--silent', 'dlq', '--', ...args], { cwd: ROOT, env: { ...process.env, NATS_ADDR: natsUrl }, timeout: 60_000 }, (error, stdout, stderr) =>
-      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      'npm',
+      ['run', '--silent', 'dlq', '--', ...args],
+      { cwd: ROOT, env: { ...process.env, NATS_ADDR: natsUrl }, timeout: 60_000 },
+      (error, stdout, stderr) => done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -137,5 +137,4 @@ describe('RegisterUser', () => {
 
     expect(failure.statusCode).toBe(409);
   });
-
 });

@@ -36,13 +36,18 @@ export class RegisterUserHandler {
         });
       await tx.query(`insert into verification_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + interval '24 hours')`, [tokenHash, row!.id]);
       const user = toUserView(row!);
-      await this.outbox.emit(tx, UserRegistered, {
-        userId: user.id,
-        email: user.email,
-        name: user.name,
-        verificationUrl: this.links.linkFor(token),
-        registeredAt: user.createdAt,
-      }, { context: contextOf(message) });
+      await this.outbox.emit(
+        tx,
+        UserRegistered,
+        {
+          userId: user.id,
+          email: user.email,
+          name: user.name,
+          verificationUrl: this.links.linkFor(token),
+          registeredAt: user.createdAt,
+        },
+        { context: contextOf(message) },
+      );
       return user;
     });
     faultPoint('users.register');

@@ -2,14 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetUser, RegisterUser, VerifyEmail } from '@mediamagic/contracts';
 import { failureOf, waitFor } from '@mediamagic/testing';
 import { hashVerificationToken } from '../users/verification-token';
-import {
-  newRegistration,
-  registeredEventOf,
-  startUserService,
-  tokenOf,
-  withIdempotencyKey,
-  type UserServiceHarness,
-} from '../testing/user-service.suite';
+import { newRegistration, registeredEventOf, startUserService, tokenOf, withIdempotencyKey, type UserServiceHarness } from '../testing/user-service.suite';
 
 describe('VerifyEmail', () => {
   let service: UserServiceHarness;

@@ -3,7 +3,6 @@ import { LIBRARY_STREAMS, subjectMatches, type StreamSpec } from '@mediamagic/pu
 import { CATALOG, DOMAIN_STREAMS, REQUESTS } from './catalog';
 import { fieldTable } from './catalog-doc.fields';
 
-
 const STREAMS: readonly StreamSpec[] = [...DOMAIN_STREAMS, ...LIBRARY_STREAMS];
 
 /** What each guarantee promises, in the words a consumer's author needs. */
@@ -12,8 +11,7 @@ const GUARANTEES: Record<Delivery, string> = {
     'JetStream. The event is stored in its stream before `publish` resolves. Each consumer group acks it only after its ' +
     'handler succeeded; a failed handler is retried with backoff, and a message that cannot succeed goes to the dead ' +
     'letters. An event may arrive more than once, so handlers must be idempotent.',
-  'at-most-once':
-    'Core NATS, fire and forget. Only subscribers listening at that moment receive the event, and a failed handler drops it.',
+  'at-most-once': 'Core NATS, fire and forget. Only subscribers listening at that moment receive the event, and a failed handler drops it.',
 };
 
 /** How to bring docs/events.md up to date; the spec that guards it says the same. */
@@ -78,9 +76,7 @@ function eventSection(event: EventDefinition): string {
     `- **Stream**: ${stream ? `\`${stream.name}\`` : 'none, it is not stored'}`,
     `- **Encoding**: ${encoding(event.codec)}`,
   ];
-  return [`### \`${event.subject}\``, event.description ?? '', facts.join('\n'), '**Payload**', fieldTable(event.schema)]
-    .filter(Boolean)
-    .join('\n\n');
+  return [`### \`${event.subject}\``, event.description ?? '', facts.join('\n'), '**Payload**', fieldTable(event.schema)].filter(Boolean).join('\n\n');
 }
 
 function trackingSection(): string {

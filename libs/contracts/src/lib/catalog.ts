@@ -7,14 +7,7 @@ import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents,
 import { AuthenticateUser, GetUser, RegisterUser, VerifyEmail } from './user.requests';
 
 /** Every domain event of the platform, for tooling (documentation, analytics) that wants them all. */
-export const CATALOG: readonly EventDefinition[] = [
-  UserRegistered,
-  UserVerified,
-  DeploymentCreated,
-  DeploymentSucceeded,
-  DeploymentFailed,
-  DeploymentDeleted,
-];
+export const CATALOG: readonly EventDefinition[] = [UserRegistered, UserVerified, DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted];
 
 /** The JetStream streams that store the at-least-once domain events, one per aggregate. */
 export const DOMAIN_STREAMS: readonly StreamSpec[] = [

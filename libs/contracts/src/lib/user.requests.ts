@@ -11,7 +11,10 @@ export const UserView = z.object({
   createdAt: z.iso.datetime(),
 });
 
-const email = z.email().max(254).transform((value) => value.toLowerCase());
+const email = z
+  .email()
+  .max(254)
+  .transform((value) => value.toLowerCase());
 // The upper bound keeps the key derivation's cost bounded for a hostile caller.
 const password = z.string().min(8, 'must be at least 8 characters').max(200);
 

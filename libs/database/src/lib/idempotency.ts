@@ -32,13 +32,7 @@ export interface Once<T> {
  * the work, so a repeat, even concurrent, gets the first answer and has no effect. Without a key it
  * simply runs `work` in a transaction.
  */
-export async function once<T>(
-  db: Database,
-  scope: string,
-  key: string | undefined,
-  request: unknown,
-  work: (tx: Queryable) => Promise<T>,
-): Promise<Once<T>> {
+export async function once<T>(db: Database, scope: string, key: string | undefined, request: unknown, work: (tx: Queryable) => Promise<T>): Promise<Once<T>> {
   if (!key) return { result: await db.transaction(work), replayed: false };
   const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
   const stored = await replay<T>(db, scope, key, hash);

@@ -32,5 +32,8 @@ export async function migrate(db: Database, migrations: readonly Migration[]): P
 
 /** Splits on `;` at the end of a line; the migrations are plain DDL, with no functions or quoted semicolons. */
 function splitStatements(sql: string): string[] {
-  return sql.split(/;\s*$/m).map((statement) => statement.trim()).filter(Boolean);
+  return sql
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter(Boolean);
 }

@@ -4,7 +4,14 @@ import { httpStatusOf, kindOfStatus } from './http-status';
 describe('httpStatusOf', () => {
   it('gives each domain error its status, and anything else 500', () => {
     expect(
-      [new InvalidError('x'), new UnauthorizedError('x'), new ForbiddenError('x'), new NotFoundError('x'), new ConflictError('x'), new UnavailableError('x')].map(httpStatusOf),
+      [
+        new InvalidError('x'),
+        new UnauthorizedError('x'),
+        new ForbiddenError('x'),
+        new NotFoundError('x'),
+        new ConflictError('x'),
+        new UnavailableError('x'),
+      ].map(httpStatusOf),
     ).toEqual([400, 401, 403, 404, 409, 503]);
     expect(httpStatusOf(new Error('boom'))).toBe(500);
     expect(httpStatusOf('not an error')).toBe(500);

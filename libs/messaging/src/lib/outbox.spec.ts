@@ -96,7 +96,10 @@ withTestDatabases('the transactional outbox', (database) => {
     try {
       const orders = Array.from({ length: 60 }, (_, i) => `multi-${i}`);
       await Promise.all(orders.map((id, i) => (i % 2 ? first : second).placeOrder(id)));
-      await waitFor(() => mailer.received.filter((id) => id.startsWith('multi-')).length === orders.length, { timeoutMs: 10_000, message: 'every order published' });
+      await waitFor(() => mailer.received.filter((id) => id.startsWith('multi-')).length === orders.length, {
+        timeoutMs: 10_000,
+        message: 'every order published',
+      });
       // Published once each: JetStream would drop a repeat, the memory broker too, so count the publishes themselves.
       expect(forwarded[0]!.mock.calls.length + forwarded[1]!.mock.calls.length).toBe(orders.length);
       expect([...mailer.received].sort()).toEqual([...orders].sort());

@@ -8,7 +8,12 @@ import { z } from 'zod';
 import { PROCESSED_EVENTS_TABLE, ProcessedEvents } from './processed-events';
 import { withTestDatabases } from './testing/test-databases.suite';
 
-const PaymentReceived = defineEvent({ subject: 'payments.received', version: 1, schema: z.object({ account: z.string(), cents: z.number() }), delivery: 'at-least-once' });
+const PaymentReceived = defineEvent({
+  subject: 'payments.received',
+  version: 1,
+  schema: z.object({ account: z.string(), cents: z.number() }),
+  delivery: 'at-least-once',
+});
 const MIGRATIONS = [
   { id: '001_processed_events', sql: PROCESSED_EVENTS_TABLE },
   { id: '002_balances', sql: 'create table balances (account text primary key, cents int not null)' },
@@ -45,7 +50,10 @@ withTestDatabases('the processed-event store', (database) => {
         PaymentReceived,
         async ({ account, cents }, message) => {
           const ran = await processed.once(message, async (tx) => {
-            await tx.query('insert into balances (account, cents) values ($1, $2) on conflict (account) do update set cents = balances.cents + excluded.cents', [account, cents]);
+            await tx.query(
+              'insert into balances (account, cents) values ($1, $2) on conflict (account) do update set cents = balances.cents + excluded.cents',
+              [account, cents],
+            );
           });
           runs.push(ran);
         },
@@ -55,7 +63,9 @@ withTestDatabases('the processed-event store', (database) => {
       await waitFor(() => runs.length === 10, { timeoutMs: 5_000, message: 'every delivery handled' });
       expect(runs.filter(Boolean)).toHaveLength(5);
       expect(await db.query('select cents from balances')).toEqual([{ cents: 500 }]);
-      const [{ by }] = await db.query<{ by: string }>("select string_agg(distinct processed_by, ',') as by from processed_events where consumer_group = 'ledger'");
+      const [{ by }] = await db.query<{ by: string }>(
+        "select string_agg(distinct processed_by, ',') as by from processed_events where consumer_group = 'ledger'",
+      );
       expect(by).toBe(processed.instance);
     } finally {
       await app.close();

@@ -80,6 +80,12 @@ export class ProcessedEvents {
     if (!message.id) throw new PermanentError('the event has no id (ce-id): it cannot be processed exactly once');
     // The mark's parameters follow the statement's: $1... stay the caller's.
     const mark = MARK.replace(/\$(\d)/g, (_, n: string) => `$${params.length + Number(n)}`);
-    return this.db.query<Row>(`with fresh as (${mark} returning 1) ${statement}`, [...params, message.group, message.id, this.instance, legacyGroupOf(message.group)]);
+    return this.db.query<Row>(`with fresh as (${mark} returning 1) ${statement}`, [
+      ...params,
+      message.group,
+      message.id,
+      this.instance,
+      legacyGroupOf(message.group),
+    ]);
   }
 }

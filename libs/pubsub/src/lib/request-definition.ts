@@ -23,9 +23,7 @@ export type RequestOf<D extends RequestDefinition> = z.input<D['request']>;
 export type ParsedRequestOf<D extends RequestDefinition> = z.output<D['request']>;
 export type ResponseOf<D extends RequestDefinition> = z.output<D['response']>;
 
-export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(
-  definition: RequestDefinition<Req, Res>,
-): RequestDefinition<Req, Res> {
+export function defineRequest<Req extends z.ZodType, Res extends z.ZodType>(definition: RequestDefinition<Req, Res>): RequestDefinition<Req, Res> {
   assertSubject(definition.subject);
   return Object.freeze({ ...definition });
 }

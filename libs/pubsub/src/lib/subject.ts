@@ -3,9 +3,7 @@ const TOKEN = /^[A-Za-z0-9_-]+$/;
 /** A NATS subject or pattern: dot-separated tokens, `*` for one token, `>` for the rest. */
 export function assertSubject(subject: string, { wildcards = false } = {}): void {
   const tokens = subject.split('.');
-  const ok = tokens.every(
-    (token, i) => TOKEN.test(token) || (wildcards && (token === '*' || (token === '>' && i === tokens.length - 1))),
-  );
+  const ok = tokens.every((token, i) => TOKEN.test(token) || (wildcards && (token === '*' || (token === '>' && i === tokens.length - 1))));
   if (!ok) throw new Error(`invalid subject "${subject}"${wildcards ? '' : ' (wildcards are not allowed here)'}`);
 }
 

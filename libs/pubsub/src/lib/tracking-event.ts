@@ -12,9 +12,7 @@ export const TrackingEventSchema = z.strictObject({
   count: z.number().int().positive(),
   timestamp: z.iso.datetime(),
   // Bounded: labels are dimensions to count by, not a place for payloads.
-  labels: z
-    .record(z.string().max(64), z.string().max(256))
-    .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels'),
+  labels: z.record(z.string().max(64), z.string().max(256)).refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels'),
 });
 
 export type TrackingEvent = z.infer<typeof TrackingEventSchema>;

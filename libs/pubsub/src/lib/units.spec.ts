@@ -37,11 +37,24 @@ describe('errors across request/reply', () => {
   const roundTrip = (error: unknown) => {
     const logged: string[] = [];
     const reply = errorReply(error, (line) => logged.push(line), 'users.get');
-    return { failure: (() => { try { readReply({ subject: 'inbox', ...reply }, json); } catch (thrown) { return thrown; } })(), logged };
+    return {
+      failure: (() => {
+        try {
+          readReply({ subject: 'inbox', ...reply }, json);
+        } catch (thrown) {
+          return thrown;
+        }
+      })(),
+      logged,
+    };
   };
 
   it("keep a domain error's status, message and details, and log nothing", () => {
-    expect(roundTrip(new NotFoundError('deployment not found')).failure).toMatchObject({ statusCode: 404, message: 'deployment not found', errorName: 'NotFoundError' });
+    expect(roundTrip(new NotFoundError('deployment not found')).failure).toMatchObject({
+      statusCode: 404,
+      message: 'deployment not found',
+      errorName: 'NotFoundError',
+    });
     const { failure, logged } = roundTrip(new ConflictError('email taken', { field: 'email' }));
     expect(failure).toMatchObject({ statusCode: 409, details: { field: 'email' } });
     expect(logged).toEqual([]);

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { CommonEnv, ConfigError, DatabaseEnv, loadConfig, PublicUrlEnv } from './config';
 
-const Env = CommonEnv.extend(DatabaseEnv.shape).extend(PublicUrlEnv.shape).extend({
-  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
-});
+const Env = CommonEnv.extend(DatabaseEnv.shape)
+  .extend(PublicUrlEnv.shape)
+  .extend({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  });
 
 describe('loadConfig', () => {
   it('gives the defaults of the specification when nothing is set', () => {

@@ -8,13 +8,16 @@ export class ConfigError extends Error {
 
 /** A URL variable with one of `protocols` (e.g. `['smtp:', 'smtps:']`); the message never shows the value. */
 export const urlVariable = (protocols: string[], what: string) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
+  );
 
 /** The variables every service reads (see the configuration table of the specification). */
 export const CommonEnv = z.object({
@@ -27,7 +30,10 @@ export const CommonEnv = z.object({
   NATS_PASSWORD: z.string().optional(),
   // Copies of each JetStream stream a service creates: 3 in a three-node cluster, so losing a node loses no event.
   NATS_STREAM_REPLICAS: z.coerce.number<string>().int('must be a whole number').min(1, 'must be from 1 to 5').max(5, 'must be from 1 to 5').default(1),
-  DATA_DIR: z.string().default('.data').transform((dir) => resolve(dir)),
+  DATA_DIR: z
+    .string()
+    .default('.data')
+    .transform((dir) => resolve(dir)),
 });
 
 /** Services without HTTP of their own: where their health endpoints listen (containers set it; unset, none). */

@@ -66,7 +66,10 @@ export class HealthServer implements OnApplicationBootstrap, BeforeApplicationSh
     if (path !== '/health/ready') return { status: 404, body: { statusCode: 404, message: 'try /health or /health/ready' } };
     const [nats, database] = await Promise.all([check(() => this.pubsub.ping(CHECK_TIMEOUT_MS)), check(() => this.db.ping(CHECK_TIMEOUT_MS))]);
     const ready = nats === 'up' && database === 'up' && !this.stopping;
-    return { status: ready ? 200 : 503, body: { status: ready ? 'ok' : 'unavailable', checks: { nats, database }, ...(this.stopping ? { stopping: true } : {}) } };
+    return {
+      status: ready ? 200 : 503,
+      body: { status: ready ? 'ok' : 'unavailable', checks: { nats, database }, ...(this.stopping ? { stopping: true } : {}) },
+    };
   }
 }
 

@@ -15,7 +15,7 @@ describe('module boundaries (lint)', () => {
     expect(await rulesHit('libs/pubsub/src/lib/uses-helpers.spec.ts', code)).toEqual([]);
   });
 
-  it('keeps the platform harness out of the apps and the operators\' scripts, and lets the end-to-end suites and the bench use it', async () => {
+  it("keeps the platform harness out of the apps and the operators' scripts, and lets the end-to-end suites and the bench use it", async () => {
     const code = "import { Platform } from '@mediamagic/testing';\nexport const harness = Platform;\n";
     for (const file of ['apps/gateway/src/uses-harness.ts', 'scripts/uses-harness.ts']) {
       expect(await rulesHit(file, code), file).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
@@ -33,7 +33,8 @@ describe('module boundaries (lint)', () => {
   it('keeps every app from importing another app, and lets apps use the libraries', async () => {
     const imports = "import { SERVICE } from '../../../analytics-service/src/app.module';\nexport const other = SERVICE;\n";
     expect(await rulesHit('apps/gateway/src/uses-another-app.ts', imports)).toEqual([expect.stringMatching(/enforce-module-boundaries/)]);
-    const libs = "import { RegisterUser } from '@mediamagic/contracts';\nimport { PubSub } from '@mediamagic/pubsub';\nexport const used = [RegisterUser, PubSub];\n";
+    const libs =
+      "import { RegisterUser } from '@mediamagic/contracts';\nimport { PubSub } from '@mediamagic/pubsub';\nexport const used = [RegisterUser, PubSub];\n";
     expect(await rulesHit('apps/gateway/src/uses-libs.ts', libs)).toEqual([]);
   });
 });

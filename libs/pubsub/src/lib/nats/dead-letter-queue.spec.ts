@@ -21,7 +21,13 @@ describe('DeadLetterQueue (npm run dlq)', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     const connect = (service: string) =>
-      createPubSub({ service, natsAddr: server.url, streams: [{ name: 'ORDERS', subjects: ['orders.>'] }], logger: quiet, retry: { maxAttempts: 2, initialDelayMs: 10 } });
+      createPubSub({
+        service,
+        natsAddr: server.url,
+        streams: [{ name: 'ORDERS', subjects: ['orders.>'] }],
+        logger: quiet,
+        retry: { maxAttempts: 2, initialDelayMs: 10 },
+      });
     [publisher, mailer, billing] = await Promise.all([connect('shop'), connect('mailer'), connect('billing')]);
     await mailer.on(OrderPlaced, ({ orderId }) => {
       if (orderId === 'broken') throw new Error('cannot mail order "broken"');

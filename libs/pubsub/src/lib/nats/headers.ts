@@ -43,7 +43,10 @@ const decoder = new TextDecoder();
 export function readHeaders(message: Msg | JsMsg): Headers {
   const core = coreOf(message);
   if (!canReadRawHeaders(core)) return fromNatsHeaders(core.headers);
-  const { _rdata: data, _msg: { hdr: length } } = core as unknown as RawMsg;
+  const {
+    _rdata: data,
+    _msg: { hdr: length },
+  } = core as unknown as RawMsg;
   const result: Headers = {};
   if (length < 0) return result;
   const block = decoder.decode(data.subarray(0, length));

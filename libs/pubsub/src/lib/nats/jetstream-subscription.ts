@@ -48,15 +48,18 @@ export class JetStreamSubscription implements Subscription {
     const messages = await this.consumer.consume({ max_messages: this.spec.concurrency * 2, expires: PULL_EXPIRES_MS });
     this.messages = messages;
     // A slow handler is not a dead one: tell the server, so it does not redeliver during the work.
-    this.heartbeat = setInterval(() => {
-      for (const message of this.inFlight) {
-        try {
-          message.working();
-        } catch {
-          // Disconnected: if the ack cannot reach the server either, it will redeliver.
+    this.heartbeat = setInterval(
+      () => {
+        for (const message of this.inFlight) {
+          try {
+            message.working();
+          } catch {
+            // Disconnected: if the ack cannot reach the server either, it will redeliver.
+          }
         }
-      }
-    }, Math.max(500, this.spec.ackWaitMs / 2));
+      },
+      Math.max(500, this.spec.ackWaitMs / 2),
+    );
     this.heartbeat.unref();
     this.loop = (async () => {
       for await (const message of messages) {
@@ -89,8 +92,7 @@ export class JetStreamSubscription implements Subscription {
     } finally {
       this.inFlight.delete(message);
     }
-    const settle =
-      outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();
+    const settle = outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();
     // Like publishes, acks go out together at the end of the event-loop turn: one write, not one each.
     if (this.settlements.push(settle) === 1) setImmediate(this.flushSettlements);
   }

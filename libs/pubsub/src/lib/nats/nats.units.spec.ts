@@ -35,7 +35,9 @@ describe('durable consumer names', () => {
   it('never let two subjects share a consumer', () => {
     expect(durableName('g', 'a.b')).not.toBe(durableName('g', 'a_b'));
     expect(durableName('g', 'x.*')).not.toBe(durableName('g', 'x.any'));
-    expect(durableName('email-service.notify-deployment-owner', 'deployment.created')).toMatch(/^email-service_notify-deployment-owner__deployment_created_[0-9a-f]{8}$/);
+    expect(durableName('email-service.notify-deployment-owner', 'deployment.created')).toMatch(
+      /^email-service_notify-deployment-owner__deployment_created_[0-9a-f]{8}$/,
+    );
     expect(durableName('a.b', 'c')).not.toBe(durableName('a_b', 'c'));
   });
 });

@@ -20,7 +20,13 @@ export async function request(connection: NatsConnection, envelope: Envelope, ti
 }
 
 /** Answers the requests on `subject` that the server gives this member of `group`. */
-export async function respond(connection: NatsConnection, subject: string, group: string, responder: Responder, logger: TransportLogger): Promise<Subscription> {
+export async function respond(
+  connection: NatsConnection,
+  subject: string,
+  group: string,
+  responder: Responder,
+  logger: TransportLogger,
+): Promise<Subscription> {
   const inFlight = new Limiter(Number.MAX_SAFE_INTEGER);
   const answer = async (message: Msg) => {
     const reply = await responder.answer({ subject: message.subject, data: message.data, headers: readHeaders(message) });

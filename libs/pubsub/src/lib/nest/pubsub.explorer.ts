@@ -39,9 +39,9 @@ export class PubSubExplorer implements OnApplicationBootstrap {
     const prototype = Object.getPrototypeOf(instance) as Record<string, Method>;
     const methods = instance as Record<string, Method>;
     const group = `${this.pubsub.service}.${handlerName(instance.constructor.name)}`;
-    const bound = this.scanner.getAllMethodNames(prototype).flatMap((name) =>
-      (this.reflector.get<HandlerBinding[] | undefined>(PUBSUB_HANDLERS, prototype[name]) ?? []).map((binding) => ({ name, binding })),
-    );
+    const bound = this.scanner
+      .getAllMethodNames(prototype)
+      .flatMap((name) => (this.reflector.get<HandlerBinding[] | undefined>(PUBSUB_HANDLERS, prototype[name]) ?? []).map((binding) => ({ name, binding })));
     assertOneHandlerPerSubject(instance.constructor.name, bound);
     return bound.map(async ({ name, binding }) => {
       // Looked up on every call, not bound once: a method replaced later (a test's spy) is the one called.

@@ -56,7 +56,10 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
 
     describe.each(['at-most-once', 'at-least-once'] as const)('%s', (delivery) => {
       it('carries an event encoded with Protocol Buffers: the subscriber gets the typed payload, the wire the protobuf bytes', async () => {
-        const { root } = parse('syntax = "proto3"; package test; message Provisioned { string deployment_id = 1; uint32 replicas = 2; repeated string tags = 3; }', { keepCase: true });
+        const { root } = parse(
+          'syntax = "proto3"; package test; message Provisioned { string deployment_id = 1; uint32 replicas = 2; repeated string tags = 3; }',
+          { keepCase: true },
+        );
         const Type = root.lookupType('test.Provisioned');
         const Provisioned = defineEvent({
           subject: topic('proto'),
@@ -129,10 +132,14 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
         await analytics.subscribe(subject, async (m) => void byGroup.analytics.push(m.id), { delivery });
         for (const received of byInstance) {
           const instance = await connect('email');
-          await instance.subscribe(subject, async (m) => {
-            received.push(m.id);
-            byGroup.email.push(m.id);
-          }, { delivery });
+          await instance.subscribe(
+            subject,
+            async (m) => {
+              received.push(m.id);
+              byGroup.email.push(m.id);
+            },
+            { delivery },
+          );
         }
 
         const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => publisher.publish(subject, encode(`event ${i}`), { delivery })));
@@ -173,13 +180,17 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       const consumer = await connect('flaky', { retry: FAST_RETRY });
       const attempts: number[] = [];
       const done: string[] = [];
-      await consumer.subscribe(subject, async (m) => {
-        if (decode(m.data) === 'flaky') {
-          attempts.push(m.attempt);
-          if (m.attempt < 3) throw new Error(`attempt ${m.attempt} fails`);
-        }
-        done.push(decode(m.data));
-      }, { delivery: 'at-least-once', concurrency: 2 });
+      await consumer.subscribe(
+        subject,
+        async (m) => {
+          if (decode(m.data) === 'flaky') {
+            attempts.push(m.attempt);
+            if (m.attempt < 3) throw new Error(`attempt ${m.attempt} fails`);
+          }
+          done.push(decode(m.data));
+        },
+        { delivery: 'at-least-once', concurrency: 2 },
+      );
       const publisher = await connect('publisher');
 
       await publisher.publish(subject, encode('flaky'), { delivery: 'at-least-once' });
@@ -271,15 +282,19 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       const followUps: string[] = [];
       let started = 0;
       const first = await harness.connect('drainer');
-      await first.subscribe(subject, async (m) => {
-        started++;
-        if (started === 1) {
-          await gate;
-          // Still connected and allowed to publish: close() has not gone past this handler.
-          await first.publish(after, m.data, { delivery: 'at-least-once' });
-        }
-        finished.push(decode(m.data));
-      }, { delivery: 'at-least-once' });
+      await first.subscribe(
+        subject,
+        async (m) => {
+          started++;
+          if (started === 1) {
+            await gate;
+            // Still connected and allowed to publish: close() has not gone past this handler.
+            await first.publish(after, m.data, { delivery: 'at-least-once' });
+          }
+          finished.push(decode(m.data));
+        },
+        { delivery: 'at-least-once' },
+      );
       const observer = await connect('observer');
       await observer.subscribe(after, async (m) => void followUps.push(decode(m.data)), { delivery: 'at-least-once' });
       const publisher = await connect('publisher');
@@ -395,7 +410,11 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
 
     it('answers requests, and a responder error keeps its status instead of becoming a timeout', async () => {
       // Not under `test.>`: JetStream would answer a request on a subject it stores with its own ack.
-      const GetUser = defineRequest({ subject: `rpc.users.get.${randomUUID().slice(0, 8)}`, request: z.object({ id: z.string() }), response: z.object({ id: z.string(), name: z.string() }) });
+      const GetUser = defineRequest({
+        subject: `rpc.users.get.${randomUUID().slice(0, 8)}`,
+        request: z.object({ id: z.string() }),
+        response: z.object({ id: z.string(), name: z.string() }),
+      });
       const service = await connect('users');
       await service.reply(GetUser, async ({ id }) => {
         if (id === 'boom') throw new Error('password hash of ada is ...');
@@ -443,7 +462,10 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await publisher.publish(Shipped.subject, encode('{"orderId": 7}'), { delivery: 'at-least-once' });
       await publisher.emit(Shipped, { orderId: 'o2' });
 
-      await waitFor(() => heard.length === 2 && deadLetters.length >= 1, { timeoutMs: 10_000, message: 'the good event heard and the broken one dead-lettered' });
+      await waitFor(() => heard.length === 2 && deadLetters.length >= 1, {
+        timeoutMs: 10_000,
+        message: 'the good event heard and the broken one dead-lettered',
+      });
       expect(heard.sort()).toEqual(['durable o2', 'live o2']);
       expect(deadLetters.map((letter) => letter.group)).toEqual(['durable']);
     });
@@ -485,9 +507,7 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
         const run = Promise.all(
           publishers.map(async (publisher) => {
             for (let batch = 0; batch < 20; batch++) {
-              ids.push(
-                ...(await Promise.all(Array.from({ length: 50 }, () => publisher.publish(subject, encode('survive'), { delivery: 'at-least-once' })))),
-              );
+              ids.push(...(await Promise.all(Array.from({ length: 50 }, () => publisher.publish(subject, encode('survive'), { delivery: 'at-least-once' })))));
             }
           }),
         );

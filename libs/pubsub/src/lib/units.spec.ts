@@ -5,6 +5,9 @@ import { errorReply, readReply } from './reply-protocol';
 import { json } from './codec';
 import { applyMiddlewares, timeout, type Middleware } from './middleware';
 import type { Message } from './message';
+import { MemoryTransport } from './memory/memory.transport';
+import { PubSub } from './pubsub';
+import type { PublishMiddleware } from './pubsub-options';
 
 describe('subjects', () => {
   it('match NATS wildcards', () => {
@@ -87,5 +90,34 @@ describe('middlewares', () => {
   it('fail a handler that runs longer than its timeout', async () => {
     const never = applyMiddlewares(() => new Promise<void>(() => undefined), [timeout(20)]);
     await expect(never(message)).rejects.toThrow(/timed out after 20 ms/);
+  });
+});
+
+describe('publish middlewares', () => {
+  it('see every message sent, with its delivery, outermost first, and can stop it', async () => {
+    const seen: string[] = [];
+    const record =
+      (name: string): PublishMiddleware =>
+      (next) =>
+      async (envelope, delivery) => {
+        seen.push(`${name} ${envelope.subject} ${delivery}`);
+        if (envelope.subject === 'test.refused') throw new Error('refused by the middleware');
+        await next(envelope, delivery);
+      };
+    const pubsub = new PubSub({ service: 'test', transport: new MemoryTransport(), publishMiddlewares: [record('outer'), record('inner')] });
+    try {
+      await pubsub.publish('test.bytes', new Uint8Array([1]));
+      await pubsub.publishEvent({ name: 'signup' });
+      await expect(pubsub.publish('test.refused', new Uint8Array())).rejects.toThrow('refused by the middleware');
+      expect(seen).toEqual([
+        'outer test.bytes at-most-once',
+        'inner test.bytes at-most-once',
+        'outer tracking.signup at-least-once',
+        'inner tracking.signup at-least-once',
+        'outer test.refused at-most-once',
+      ]);
+    } finally {
+      await pubsub.close();
+    }
   });
 });

@@ -8,7 +8,7 @@ const Env = CommonEnv.extend(DatabaseEnv.shape)
   });
 
 describe('loadConfig', () => {
-  it('gives the defaults of the specification when nothing is set', () => {
+  it('gives the documented defaults when nothing is set', () => {
     const config = loadConfig(Env, {});
     expect(config).toMatchObject({ NATS_ADDR: 'nats://127.0.0.1:4222', PORT: 3000, PUBLIC_URL: 'http://localhost:3000' });
     expect(config.DATABASE_URL).toBeUndefined();

@@ -19,7 +19,7 @@ export const urlVariable = (protocols: string[], what: string) =>
     `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
   );
 
-/** The variables every service reads (see the configuration table of the specification). */
+/** The variables every service reads (the README's configuration table). */
 export const CommonEnv = z.object({
   NATS_ADDR: z
     .string()

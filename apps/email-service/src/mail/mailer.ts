@@ -25,7 +25,7 @@ export interface SmtpTimeouts {
  * Far below nodemailer's (minutes): a server that hangs fails the attempt, which is retried with backoff,
  * instead of holding the handler until the broker redelivers the event beside it.
  */
-export const SMTP_TIMEOUTS: SmtpTimeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 15_000 };
+const SMTP_TIMEOUTS: SmtpTimeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 15_000 };
 
 export interface OutgoingMail {
   readonly to: string;

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DeploymentCreated } from '@mediamagic/contracts';
 import { startSmtpServer, waitFor, type SmtpServer } from '@mediamagic/testing';
 import { deployment, startEmailService, type EmailService } from '../testing/email-service.suite';
@@ -29,8 +30,8 @@ describe('an SMTP server that will not serve', () => {
   it.each(['closed', 'reset', 'greeting-421', 'greeting-554', 'silent', 'bad-tls'] as const)(
     '%s: the email is retried, not dead-lettered, and delivered once the server is back',
     async (outage) => {
-      // The service's log, where an operator sees the retries.
-      const warn = vi.spyOn(console, 'warn');
+      // The service's log (PubSub's Nest logger), where an operator sees the retries.
+      const warn = vi.spyOn(Logger.prototype, 'warn');
       await inbox.refuseConnections(outage);
       const eventId = await notify(`${outage}@example.com`);
       try {

@@ -71,7 +71,8 @@ describe('an SMTP server that will not serve', () => {
     ['greeting-421', { code: 'EPROTOCOL', responseCode: 421 }],
     ['greeting-554', { code: 'EPROTOCOL', responseCode: 554 }],
     ['silent', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }],
-    ['bad-tls', { code: 'ESOCKET', originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' }],
+    // Self-signed, and expired too: either fails the handshake.
+    ['bad-tls', { code: 'ESOCKET', originalCode: expect.stringMatching(/CERT/) }],
   ] as const)('%s: turns the client away before any mail command, then serves again on the same port', async (how, failure) => {
     const to = `${how}@example.com`;
     await smtp.refuseConnections(how);

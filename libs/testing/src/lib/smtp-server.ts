@@ -111,7 +111,10 @@ export async function startSmtpServer(refuse: RecipientRule = () => undefined): 
   server.on('error', () => undefined);
   const sockets = new Set<Socket>();
   server.server.on('connection', (socket: Socket) => {
-    if (outage === 'reset') return void socket.resetAndDestroy();
+    if (outage === 'reset') {
+      socket.resetAndDestroy();
+      return;
+    }
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });

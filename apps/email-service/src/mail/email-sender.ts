@@ -14,7 +14,7 @@ import { Mailer, SMTP_CONNECTIONS } from './mailer';
  */
 export const MAIL_RETRY: RetryPolicy = { maxAttempts: 20, initialDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
 
-/** How every email handler subscribes: retried for minutes, and several at once (see EmailSender's limit). */
+/** How every email handler subscribes: retried for about an hour, and several at once (see EmailSender's limit). */
 export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTIONS };
 
 /** Sends the email an event calls for, once per event however often it is delivered, and logs it. */

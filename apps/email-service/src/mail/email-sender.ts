@@ -5,10 +5,16 @@ import pLimit from 'p-limit';
 import type { Email } from '../templates';
 import { Mailer, SMTP_CONNECTIONS } from './mailer';
 
-/** About ten attempts over two and a half minutes: an SMTP server away for a few seconds (a restart) is ridden out. */
-export const MAIL_RETRY: RetryPolicy = { maxAttempts: 10, initialDelayMs: 1_000, maxDelayMs: 30_000 };
+/**
+ * Twenty attempts over about an hour: an SMTP server that is down or refuses service (a restart, a
+ * maintenance window) is waited out, as mail systems wait, instead of its emails being dead-lettered. The
+ * delay doubles from 1 s, so a short outage costs seconds, up to 5 minutes (Postfix's first retry), so a
+ * server back after a long one is used within 5 minutes. A retried event waits in the broker (a nak with a
+ * delay), not in a handler: the long delays hold no SMTP connection and have no ack wait to outlast.
+ */
+export const MAIL_RETRY: RetryPolicy = { maxAttempts: 20, initialDelayMs: 1_000, maxDelayMs: 5 * 60_000 };
 
-/** How every email handler subscribes: retried for minutes, and several at once (see EmailSender's limit). */
+/** How every email handler subscribes: retried for about an hour, and several at once (see EmailSender's limit). */
 export const MAIL_SUBSCRIPTION = { retry: MAIL_RETRY, concurrency: SMTP_CONNECTIONS };
 
 /** Sends the email an event calls for, once per event however often it is delivered, and logs it. */

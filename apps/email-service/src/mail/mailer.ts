@@ -10,7 +10,22 @@ export interface MailOptions {
   /** `smtp://` or `smtps://`, possibly with `user:password@`; without it each message becomes an .eml file in `directory`. */
   smtpUrl?: string;
   directory: string;
+  /** Overrides of SMTP_TIMEOUTS: tests wait less for a server that does not answer. */
+  timeouts?: Partial<SmtpTimeouts>;
 }
+
+/** nodemailer's waits, in ms: connecting (the greeting included), the greeting, then each reply. */
+export interface SmtpTimeouts {
+  connectionTimeout: number;
+  greetingTimeout: number;
+  socketTimeout: number;
+}
+
+/**
+ * Far below nodemailer's (minutes): a server that hangs fails the attempt, which is retried with backoff,
+ * instead of holding the handler until the broker redelivers the event beside it.
+ */
+const SMTP_TIMEOUTS: SmtpTimeouts = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 15_000 };
 
 export interface OutgoingMail {
   readonly to: string;
@@ -41,7 +56,7 @@ export function createMailer(options: MailOptions, logger: Pick<Logger, 'log'> =
   if (options.smtpUrl) {
     // `host` is host:port; the URL's credentials must never reach a log.
     logger.log(`sending mail over SMTP via ${new URL(options.smtpUrl).host}`);
-    return new SmtpMailer(options.from, options.smtpUrl);
+    return new SmtpMailer(options.from, options.smtpUrl, { ...SMTP_TIMEOUTS, ...options.timeouts });
   }
   logger.log(`no SMTP_URL: writing mail as .eml files to ${options.directory}`);
   return new EmlFileMailer(options.from, options.directory);
@@ -49,13 +64,13 @@ export function createMailer(options: MailOptions, logger: Pick<Logger, 'log'> =
 
 class SmtpMailer extends Mailer {
   // Pooled: a new connection per message cost ~110 ms (the greeting delay of a careful server), a pooled
-  // send ~10 ms. Timeouts far below nodemailer's (minutes): a hung server fails the attempt, which is
-  // retried with backoff, instead of holding the handler until the broker redelivers the event beside it.
+  // send ~10 ms.
   private readonly transport;
 
   constructor(
     private readonly from: string,
     url: string,
+    timeouts: SmtpTimeouts,
   ) {
     super();
     this.transport = createTransport({
@@ -65,9 +80,7 @@ class SmtpMailer extends Mailer {
       // nodemailer's default (100) reconnects every hundred messages: each new connection waits for the
       // greeting again, which was the bench's p99.
       maxMessages: Infinity,
-      connectionTimeout: 10_000,
-      greetingTimeout: 10_000,
-      socketTimeout: 15_000,
+      ...timeouts,
     });
   }
 
@@ -85,12 +98,20 @@ class SmtpMailer extends Mailer {
 }
 
 /**
- * A 5xx reply means the server will refuse this message every time: retrying cannot help, so it goes
- * to the dead letters with the server's answer. Anything else (4xx, a connection failure) is retried.
+ * Only the email's own refusal is permanent: a 5xx answer about its recipient or content (after RCPT TO
+ * or DATA: 550 no such mailbox, 552 too large, 553 bad address, 554 rejected), or an envelope nodemailer
+ * will not even send (no valid recipient, larger than the server takes). It goes to the dead letters
+ * with the answer: every retry would get the same. Anything else is the server not serving now, and is
+ * retried for as long as the policy allows, as mail systems do: a connection refused, reset or timed
+ * out, a 421 or 554 greeting (RFC 5321 3.1: "no SMTP service here"), TLS, login, a refused sender (our
+ * MAIL_FROM, the same in every email), or a 4xx answer.
  */
 function permanentRejection(error: NodemailerError): PermanentError | undefined {
-  const code = error.responseCode;
-  if (code === undefined || code < 500 || code >= 600) return undefined;
+  if (error.code !== 'EENVELOPE' && error.code !== 'EMESSAGE') return undefined;
+  const refusedByNodemailer = error.responseCode === undefined;
+  // `permanent` is nodemailer's reading of the reply: 5xx except 503, a session out of step that a new one puts right.
+  const refusedByTheServer = error.permanent === true && (error.command === 'RCPT TO' || error.command === 'DATA');
+  if (!refusedByNodemailer && !refusedByTheServer) return undefined;
   return new PermanentError(`the SMTP server rejected the message: ${error.message}`, { cause: error });
 }
 

@@ -7,6 +7,7 @@ describe('startSmtpServer', () => {
     smtp = await startSmtpServer((address, attempt) => {
       if (address === 'nobody@example.com') return { code: 550, message: 'mailbox unavailable' };
       if (address === 'busy@example.com' && attempt === 1) return { code: 451, message: 'try again later' };
+      if (address === 'spam@example.com') return { code: 554, message: 'message content rejected', at: 'DATA' };
       return undefined;
     });
   });
@@ -42,6 +43,43 @@ describe('startSmtpServer', () => {
     await send('busy@example.com');
     expect(smtp.to('busy@example.com')).toHaveLength(1);
     expect(smtp.to('nobody@example.com')).toHaveLength(0);
+  });
+
+  it('refuses a message at the end of DATA when the rule says so, keeping nothing', async () => {
+    await expect(send('spam@example.com')).rejects.toMatchObject({ code: 'EMESSAGE', command: 'DATA', responseCode: 554 });
+    expect(smtp.to('spam@example.com')).toHaveLength(0);
+  });
+});
+
+describe('an SMTP server that will not serve', () => {
+  let smtp: SmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterAll(() => smtp.stop());
+
+  // Short waits: the silent server is given up on in half a second.
+  const send = (to: string) =>
+    nodemailer
+      .createTransport({ url: smtp.url, connectionTimeout: 500, greetingTimeout: 500 })
+      .sendMail({ from: 'a@example.com', to, subject: 'Hi', text: 'hi' });
+
+  // As nodemailer reports each one: what email-service tells an outage by.
+  it.each([
+    ['closed', { code: 'ESOCKET', originalCode: 'ECONNREFUSED' }],
+    ['reset', { code: 'ESOCKET', originalCode: 'ECONNRESET' }],
+    ['greeting-421', { code: 'EPROTOCOL', responseCode: 421 }],
+    ['greeting-554', { code: 'EPROTOCOL', responseCode: 554 }],
+    ['silent', { code: 'ETIMEDOUT', timeoutType: 'GREETING_TIMEOUT' }],
+    // Self-signed, and expired too: either fails the handshake.
+    ['bad-tls', { code: 'ESOCKET', originalCode: expect.stringMatching(/CERT/) }],
+  ] as const)('%s: turns the client away before any mail command, then serves again on the same port', async (how, failure) => {
+    const to = `${how}@example.com`;
+    await smtp.refuseConnections(how);
+    await expect(send(to)).rejects.toMatchObject({ command: 'CONN', ...failure });
+    await smtp.acceptConnections();
+    await send(to);
+    expect(smtp.to(to)).toHaveLength(1);
   });
 });
 

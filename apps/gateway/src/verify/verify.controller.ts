@@ -24,7 +24,7 @@ export class VerifyController {
     await reply
       .status(status)
       .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
       // The URL holds a token: keep it out of caches and out of the Referer of any link followed from here.
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')

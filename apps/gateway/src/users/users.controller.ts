@@ -6,6 +6,7 @@ import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
 import { RequestContext } from '../http/request-context.decorator';
+import { AuthRateLimitGuard } from '../limits/auth-rate-limit.guard';
 
 @ApiTags('users')
 @Controller('users')
@@ -13,10 +14,11 @@ export class UsersController {
   constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
 
   @Post()
+  @UseGuards(AuthRateLimitGuard)
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Register; the verification email carries a token' })
   @ApiResponse({ status: 201, standardSchema: UserView })
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 409, 413, 429)
   register(
     @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
     @RequestContext() context: MessageContext,
@@ -25,11 +27,12 @@ export class UsersController {
   }
 
   @Post('verify')
+  @UseGuards(AuthRateLimitGuard)
   @ApiIdempotencyKey()
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify the email address with the token of the verification email' })
   @ApiResponse({ status: 200, standardSchema: VerifyEmail.response })
-  @ApiErrors(400)
+  @ApiErrors(400, 429)
   verify(
     @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
     @RequestContext() context: MessageContext,

@@ -5,7 +5,7 @@ import { PubSub, type MessageContext, type ParsedRequestOf, type ResponseOf } fr
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
-import { RequestContext } from '../http/request-context.decorator';
+import { ownedBy, RequestContext } from '../http/request-context.decorator';
 import { AuthRateLimitGuard } from '../limits/auth-rate-limit.guard';
 
 @ApiTags('users')
@@ -23,7 +23,7 @@ export class UsersController {
     @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof RegisterUser>> {
-    return this.pubsub.request(RegisterUser, registration, { context });
+    return this.pubsub.request(RegisterUser, registration, { context: ownedBy(registration.email, context) });
   }
 
   @Post('verify')
@@ -37,7 +37,7 @@ export class UsersController {
     @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof VerifyEmail>> {
-    return this.pubsub.request(VerifyEmail, verification, { context });
+    return this.pubsub.request(VerifyEmail, verification, { context: ownedBy(verification.token, context) });
   }
 
   @Get('me')

@@ -26,7 +26,8 @@ describe('the limits of the routes anybody may call, counted in NATS and shared 
 
   /** A gateway replica on the test's NATS, user-service played by the test (the password is 'correct horse'). */
   async function aGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-    const gateway = await startTestGateway({ JWT_SECRET: TEST_JWT_SECRET, NATS_ADDR: nats.url, ...env });
+    // AUTH_RATE_LIMIT as the gateway's default (the test gateway's is 0).
+    const gateway = await startTestGateway({ JWT_SECRET: TEST_JWT_SECRET, NATS_ADDR: nats.url, AUTH_RATE_LIMIT: '30', ...env });
     started.push(gateway);
     await gateway.services.reply(RegisterUser, (request) => aUser({ email: request.email, emailVerified: false }));
     await gateway.services.reply(VerifyEmail, () => ({ id: user.id, email: user.email, emailVerified: true as const }));

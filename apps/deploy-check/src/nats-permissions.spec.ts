@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
   AnalyticsSummary,
@@ -54,6 +55,9 @@ const LISTENS: Record<App, string[]> = {
 /** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
 /** A request on `subject` with any payload: the permissions are what is tested, not a contract. */
 const anyRequest = (subject: string) => defineRequest({ subject, request: z.unknown(), response: z.unknown() });
+
+/** The gateway's KV bucket of rate limits (apps/gateway/src/limits: LIMITS_BUCKET_NAME, KvBucket). */
+const LIMITS_BUCKET = 'gateway-limits';
 
 const TRACKS: Record<App, string> = { 'user-service': 'user.logged-in', 'email-service': 'email.sent' };
 /** One consumed event per consumer fails for good, so that it is dead-lettered under the consumer's group. */
@@ -209,7 +213,29 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     expect(violations).toEqual([]);
   });
 
+  it('lets the gateway create its KV bucket of rate limits, read a key and update it by revision, as KvBucket does', async () => {
+    const connection = await connect({ servers: server.url, reconnect: false, user: 'gateway', pass: passwordOf('gateway') });
+    const violations: string[] = [];
+    const watching = watchViolations(connection, 'gateway', violations);
+    const jsm = await jetstreamManager(connection);
+    const [stream, key] = [`KV_${LIMITS_BUCKET}`, `$KV.${LIMITS_BUCKET}.rate.auth.0123abcd`];
+
+    await jsm.streams.add({ name: stream, subjects: [`$KV.${LIMITS_BUCKET}.>`], max_msgs_per_subject: 1, storage: StorageType.Memory });
+    expect((await jsm.streams.info(stream)).config.subjects).toEqual([`$KV.${LIMITS_BUCKET}.>`]);
+    const js = jetstream(connection);
+    const created = await js.publish(key, JSON.stringify({ hits: 1 }), { expect: { lastSubjectSequence: 0 } });
+    await js.publish(key, JSON.stringify({ hits: 2 }), { expect: { lastSubjectSequence: created.seq } });
+    expect((await jsm.streams.getMessage(stream, { last_by_subj: key }))?.json()).toEqual({ hits: 2 });
+
+    await connection.close();
+    await watching;
+    expect(violations).toEqual([]);
+  });
+
   it.each([
+    { user: 'gateway', action: 'publish', subject: '$KV.another-bucket.key', why: 'the gateway writes its own bucket only' },
+    { user: 'gateway', action: 'publish', subject: `$JS.API.STREAM.DELETE.KV_${LIMITS_BUCKET}`, why: 'the gateway deletes no stream, its bucket neither' },
+    { user: 'email-service', action: 'publish', subject: `$KV.${LIMITS_BUCKET}.rate.auth.0123abcd`, why: 'only the gateway counts its limits' },
     { user: 'email-service', action: 'publish', subject: UserRegistered.subject, why: 'only user-service announces users' },
     { user: 'analytics-service', action: 'publish', subject: DeploymentCreated.subject, why: 'only deployment-service announces deployments' },
     { user: 'gateway', action: 'publish', subject: 'tracking.user.logged-in', why: 'the gateway tracks nothing' },

@@ -9,6 +9,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './config';
 import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentViews } from './deployments/deployment-views';
 import { HealthController } from './health/health.controller';
+import { LimitsModule } from './limits/limits.module';
 import { ErrorFilter } from './http/error-filter';
 import { RequestValidationPipe } from './http/validation.pipe';
 import { UsersController } from './users/users.controller';
@@ -42,7 +43,7 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      imports: [PubSubModule.forRoot(infrastructure.pubsub)],
+      imports: [PubSubModule.forRoot(infrastructure.pubsub), LimitsModule.register(infrastructure.config)],
       controllers: [UsersController, AuthController, DeploymentsController, AnalyticsController, VerifyController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: infrastructure.config },

@@ -7,7 +7,7 @@ import { createHttpAdapter } from './http/http-adapter';
 
 /** The whole HTTP application, not yet listening: main.ts and the tests start the same one. */
 export async function createGateway(infrastructure: Infrastructure, options?: NestApplicationOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(infrastructure), createHttpAdapter(), options);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(infrastructure), createHttpAdapter(infrastructure.config), options);
   setUpDocs(app);
   return app;
 }

@@ -15,8 +15,9 @@ const MEANING: Record<number, string> = {
   403: 'not allowed',
   404: 'unknown, or not the caller’s',
   409: 'conflicts with the current state',
+  429: 'too many requests: try again after the Retry-After header’s seconds',
   413: 'the body is larger than 64 KiB',
-  503: 'a service it needs does not answer now; try again later',
+  503: 'a service it needs does not answer now; try again later (after Retry-After’s seconds when it is given)',
 };
 
 /** Documents the error answers of an operation. */

@@ -1,5 +1,5 @@
-import { AnalyticsSummary, AuthenticateUser } from '@mediamagic/contracts';
-import { ConflictError } from '@mediamagic/errors';
+import { AnalyticsSummary, AuthenticateUser, RegisterUser } from '@mediamagic/contracts';
+import { ConflictError, UnavailableError } from '@mediamagic/errors';
 import { RemoteError } from '@mediamagic/pubsub';
 import { HttpException, Logger } from '@nestjs/common';
 import type { InjectOptions } from 'fastify';
@@ -88,6 +88,39 @@ describe('error answers', () => {
 
     expect({ status: failed.statusCode, body: failed.json() }).toEqual({ status: 500, body: { statusCode: 500, message: 'internal error' } });
     expect({ status: broken.statusCode, body: broken.json() }).toEqual({ status: 502, body: { statusCode: 502, message: 'internal error' } });
+  });
+
+  it("turns a service's retryAfterSeconds into Retry-After on its 503 (a full password-hashing queue, say)", async () => {
+    await gateway.services.reply(RegisterUser, () => {
+      throw new UnavailableError('too many registrations at once', { retryAfterSeconds: 2.5 });
+    });
+
+    const response = await gateway.inject({ method: 'POST', url: '/users', payload: registration });
+
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('3');
+    expect(response.json()).toEqual({ statusCode: 503, message: 'too many registrations at once', details: { retryAfterSeconds: 2.5 } });
+  });
+
+  it.each<[string, () => never]>([
+    [
+      'on another status',
+      () => {
+        throw new ConflictError('taken', { retryAfterSeconds: 5 });
+      },
+    ],
+    [
+      'when it is not a number of seconds',
+      () => {
+        throw new UnavailableError('busy', { retryAfterSeconds: 'soon' });
+      },
+    ],
+  ])('sets no Retry-After from retryAfterSeconds %s', async (_case, fail) => {
+    await gateway.services.reply(RegisterUser, fail);
+
+    const response = await gateway.inject({ method: 'POST', url: '/users', payload: registration });
+
+    expect(response.headers['retry-after']).toBeUndefined();
   });
 
   it("answers a bug of the gateway's own 500 'internal error', and logs what it hides", async () => {

@@ -33,18 +33,28 @@ function hidesMessage(statusCode: number): boolean {
 }
 
 function classify(error: unknown): ErrorAnswer {
-  if (error instanceof RemoteError) return { statusCode: error.statusCode, message: error.message };
+  if (error instanceof RemoteError) return { statusCode: error.statusCode, message: error.message, details: error.details };
   if (error instanceof DomainError) return { statusCode: httpStatusOf(error), message: error.message, details: error.details };
-  if (error instanceof HttpException) return { statusCode: error.getStatus(), message: messageOf(error) };
+  if (error instanceof HttpException) return { statusCode: error.getStatus(), ...bodyOf(error) };
   return { statusCode: 500, message: INTERNAL };
 }
 
-// Nest's exceptions answer `{message, error, statusCode}` (a pipe's message may be a list) or a string.
-function messageOf(exception: HttpException): string {
+// Nest's exceptions answer `{message, error, statusCode}` (a pipe's message may be a list) or a string; the
+// gateway's own 429 (tooManyRequests) has details too.
+function bodyOf(exception: HttpException): Pick<ErrorAnswer, 'message' | 'details'> {
   const response = exception.getResponse();
-  const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
-  if (Array.isArray(message)) return message.join('; ');
-  return typeof message === 'string' ? message : exception.message;
+  const { message, details } =
+    typeof response === 'object' && response !== null ? (response as { message?: unknown; details?: ErrorAnswer['details'] }) : { message: response };
+  if (Array.isArray(message)) return { message: message.join('; '), details };
+  return { message: typeof message === 'string' ? message : exception.message, details };
+}
+
+// A load shed (503) or a limit (429) says when to come back: a number of seconds in the answer's details.
+const RETRY_LATER = new Set([429, 503]);
+
+function retryAfterOf(answer: ErrorAnswer): number | undefined {
+  const seconds = answer.details?.['retryAfterSeconds'];
+  return RETRY_LATER.has(answer.statusCode) && typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds) : undefined;
 }
 
 /**
@@ -63,6 +73,8 @@ export class ErrorFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     // A handler that answered itself and failed afterwards: the client already has its answer.
     if (reply.sent) return;
+    const retryAfter = retryAfterOf(answer);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     void reply.status(answer.statusCode).send(answer);
   }
 }

@@ -5,20 +5,35 @@ import { HttpException } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { InvalidError } from '@mediamagic/errors';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config';
 import { errorAnswer } from './error-filter';
+import { jsonBodyParser } from './json-body';
 import { isVisibleAscii } from './request-headers';
 
 /** The largest request body accepted; larger ones get a 413 before any handler runs. */
 export const BODY_LIMIT = 64 * 1024;
 
+// No browser may guess another type than the one an answer declares (a JSON error read as HTML, say).
+const NOSNIFF = { 'x-content-type-options': 'nosniff' };
+
 /**
- * Fastify with the body limit and the correlation id: the caller's X-Request-Id when it is usable, else a
- * new uuid. It becomes `request.id`, is echoed on every response (errors and 404s too, which is why it is
- * a hook) and travels with the requests to the services (see RequestContext).
+ * The policy of an HTML answer that sets none (the API docs): scripts, styles and data only from the gateway itself
+ * (the docs' styles are partly inline), no plugin, no form, no framing. The /verify page sets a stricter one.
  */
-export function createHttpAdapter(): FastifyAdapter {
+export const HTML_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * Fastify with the body limit, JSON bodies only (jsonBodyParser; any other type is a 415, so a cross-site form
+ * reaches no route), the client's address (`request.ip`, through the proxies TRUST_PROXY trusts), and the
+ * correlation id: the caller's X-Request-Id when it is usable, else a new uuid. It becomes `request.id`, is echoed
+ * on every response (errors and 404s too, which is why it is a hook) and travels with the requests to the services
+ * (see RequestContext).
+ */
+export function createHttpAdapter(config: Pick<GatewayConfig, 'TRUST_PROXY'>): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT,
+    trustProxy: config.TRUST_PROXY,
     genReqId: (request: IncomingMessage) => {
       const given = request.headers['x-request-id'];
       return isVisibleAscii(given) ? given : randomUUID();
@@ -27,9 +42,19 @@ export function createHttpAdapter(): FastifyAdapter {
     clientErrorHandler: answerUnparsable,
   });
   const fastify = adapter.getInstance();
+  // Fastify reads text/plain too, and Nest would add forms: only JSON is left, and Nest adds nothing once a parser is set.
+  fastify.removeAllContentTypeParsers();
+  adapter.useBodyParser('application/json', false, { bodyLimit: BODY_LIMIT }, jsonBodyParser(fastify));
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
+    void reply.header('x-request-id', request.id).headers(NOSNIFF);
     done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
+      void reply.header('content-security-policy', HTML_CONTENT_SECURITY_POLICY);
+    }
+    done(null, payload);
   });
   // Checked before any guard or handler, on every POST, as the API documents it (ApiIdempotencyKey).
   // The error goes through Fastify's error handler, which is Nest's, so ErrorFilter shapes the answer.
@@ -47,7 +72,7 @@ export function createHttpAdapter(): FastifyAdapter {
 /** A URL Fastify cannot route (malformed, a parameter over its length limit): Nest never sees it, so it is shaped here. */
 function answerUnroutable(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const answer = errorAnswer(new HttpException(error.message, error.statusCode ?? 400));
-  void reply.code(answer.statusCode).header('x-request-id', request.id).send(answer);
+  void reply.code(answer.statusCode).header('x-request-id', request.id).headers(NOSNIFF).send(answer);
 }
 
 /** A request Node cannot parse at all (broken HTTP, headers over the limit, too slow): only the socket is left to answer on. */
@@ -57,7 +82,7 @@ function answerUnparsable(error: Error & { code?: string }, socket: Socket): voi
   const body = JSON.stringify(errorAnswer(new HttpException(STATUS_CODES[statusCode]!, statusCode)));
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(error);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { MessageContext } from '@mediamagic/pubsub';
 import type { FastifyRequest } from 'fastify';
@@ -13,3 +14,13 @@ export const RequestContext = createParamDecorator((_data: unknown, context: Exe
   const key = request.method === 'POST' ? request.headers['idempotency-key'] : undefined;
   return { correlationId: request.id, idempotencyKey: typeof key === 'string' ? key : undefined };
 });
+
+/**
+ * The context of a request anybody may send, its Idempotency-Key made the caller's own: derived from the key and
+ * what identifies the request's owner (the email it registers, the token it verifies), so callers who pick the same
+ * key never share a stored answer, nor get a 409 for each other's requests.
+ */
+export function ownedBy(owner: string, context: MessageContext): MessageContext {
+  if (context.idempotencyKey === undefined) return context;
+  return { ...context, idempotencyKey: createHash('sha256').update(`${context.idempotencyKey}\n${owner}`).digest('hex') };
+}

@@ -25,10 +25,13 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** The real gateway (same wiring as main.ts) over a memory broker, ready for `inject`. */
+/**
+ * The real gateway (same wiring as main.ts) over a memory broker, ready for `inject`. Its limits count in a NATS
+ * KV bucket, so they are off unless `env` sets AUTH_RATE_LIMIT and the NATS_ADDR of a nats-server the test started.
+ */
 export async function startTestGateway(env: Record<string, string> = { JWT_SECRET: TEST_JWT_SECRET }): Promise<TestGateway> {
   const broker = new MemoryBroker();
-  const config = loadConfig(GatewayConfig, env);
+  const config = loadConfig(GatewayConfig, { AUTH_RATE_LIMIT: '0', ...env });
   const app = await createGateway(
     { pubsub: { service: SERVICE, transport: new MemoryTransport(broker) }, config },
     { logger: ['error', 'warn'], abortOnError: false },

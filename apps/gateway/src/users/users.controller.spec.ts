@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { GetUser, RegisterUser, VerifyEmail } from '@mediamagic/contracts';
 import { ConflictError, InvalidError } from '@mediamagic/errors';
 import { aUser, startTestGateway, type TestGateway } from '../testing/test-gateway';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('users', () => {
   let gateway: TestGateway;
@@ -57,7 +60,7 @@ describe('users', () => {
       expect(response.json()).toEqual({ statusCode: 409, message: 'ada@example.com is already registered' });
     });
 
-    it('sends the Idempotency-Key and the X-Request-Id with the request to user-service, and echoes the request id', async () => {
+    it('sends an Idempotency-Key of its own to user-service, derived from the caller’s and the email, and the X-Request-Id', async () => {
       const seen: Array<{ idempotencyKey?: string; correlationId?: string }> = [];
       await gateway.services.reply(RegisterUser, (request, message) => {
         seen.push({ idempotencyKey: message.idempotencyKey, correlationId: message.correlationId });
@@ -73,7 +76,31 @@ describe('users', () => {
 
       expect(response.statusCode).toBe(201);
       expect(response.headers['x-request-id']).toBe('trace-42');
-      expect(seen).toEqual([{ idempotencyKey: 'register-ada-1', correlationId: 'trace-42' }]);
+      expect(seen).toEqual([{ idempotencyKey: sha256('register-ada-1\nada@example.com'), correlationId: 'trace-42' }]);
+    });
+
+    it('keeps the Idempotency-Keys of callers apart: the same key for another email or token is another key', async () => {
+      const keys: Array<string | undefined> = [];
+      await gateway.services.reply(RegisterUser, (request, message) => {
+        keys.push(message.idempotencyKey);
+        return aUser({ email: request.email });
+      });
+      await gateway.services.reply(VerifyEmail, (_request, message) => {
+        keys.push(message.idempotencyKey);
+        return { id: aUser().id, email: 'ada@example.com', emailVerified: true as const };
+      });
+      const post = (url: string, payload: object) => gateway.inject({ method: 'POST', url, headers: { 'idempotency-key': 'retry-1' }, payload });
+
+      await post('/users', registration);
+      await post('/users', registration);
+      await post('/users', { ...registration, email: 'grace@example.com' });
+      await post('/users/verify', { token: 'token-of-ada' });
+      await post('/users/verify', { token: 'token-of-grace' });
+
+      // A repeat by the same caller keeps its key, so it still gets the first answer; the others are apart.
+      expect(keys[0]).toBe(keys[1]);
+      expect(new Set(keys).size).toBe(4);
+      expect(keys).not.toContain('retry-1');
     });
 
     it('gives a request without a usable X-Request-Id a new one', async () => {

@@ -5,7 +5,8 @@ import { PubSub, type MessageContext, type ParsedRequestOf, type ResponseOf } fr
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors, ApiIdempotencyKey } from '../http/api-docs';
-import { RequestContext } from '../http/request-context.decorator';
+import { ownedBy, RequestContext } from '../http/request-context.decorator';
+import { AuthRateLimitGuard } from '../limits/auth-rate-limit.guard';
 
 @ApiTags('users')
 @Controller('users')
@@ -13,28 +14,30 @@ export class UsersController {
   constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
 
   @Post()
+  @UseGuards(AuthRateLimitGuard)
   @ApiIdempotencyKey()
   @ApiOperation({ summary: 'Register; the verification email carries a token' })
   @ApiResponse({ status: 201, standardSchema: UserView })
-  @ApiErrors(400, 409, 413)
+  @ApiErrors(400, 409, 413, 429)
   register(
     @Body({ schema: RegisterUser.request }) registration: ParsedRequestOf<typeof RegisterUser>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof RegisterUser>> {
-    return this.pubsub.request(RegisterUser, registration, { context });
+    return this.pubsub.request(RegisterUser, registration, { context: ownedBy(registration.email, context) });
   }
 
   @Post('verify')
+  @UseGuards(AuthRateLimitGuard)
   @ApiIdempotencyKey()
   @HttpCode(200)
   @ApiOperation({ summary: 'Verify the email address with the token of the verification email' })
   @ApiResponse({ status: 200, standardSchema: VerifyEmail.response })
-  @ApiErrors(400)
+  @ApiErrors(400, 429)
   verify(
     @Body({ schema: VerifyEmail.request }) verification: ParsedRequestOf<typeof VerifyEmail>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof VerifyEmail>> {
-    return this.pubsub.request(VerifyEmail, verification, { context });
+    return this.pubsub.request(VerifyEmail, verification, { context: ownedBy(verification.token, context) });
   }
 
   @Get('me')

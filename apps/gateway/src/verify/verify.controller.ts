@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { VerifyEmail } from '@mediamagic/contracts';
 import { PubSub, RemoteError, type MessageContext } from '@mediamagic/pubsub';
 import type { FastifyReply } from 'fastify';
 import { RequestContext } from '../http/request-context.decorator';
+import { AuthRateLimitGuard } from '../limits/auth-rate-limit.guard';
 import { verifyPage } from './verify-page';
 
 /** The link of the verification email: a browser opens it, so every answer is a page, never JSON. */
@@ -13,6 +14,7 @@ export class VerifyController {
   constructor(@Inject(PubSub) private readonly pubsub: PubSub) {}
 
   @Get()
+  @UseGuards(AuthRateLimitGuard)
   @ApiOperation({ summary: 'The verification link of the email: verifies the address and shows the outcome as a page' })
   @ApiQuery({ name: 'token', required: true, type: String })
   @ApiProduces('text/html')
@@ -24,7 +26,7 @@ export class VerifyController {
     await reply
       .status(status)
       .header('content-type', 'text/html; charset=utf-8')
-      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+      .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
       // The URL holds a token: keep it out of caches and out of the Referer of any link followed from here.
       .header('cache-control', 'no-store')
       .header('referrer-policy', 'no-referrer')

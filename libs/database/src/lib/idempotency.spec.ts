@@ -39,6 +39,9 @@ describe('once', () => {
     // A conflict like any other: the edges answer it as one (409 over HTTP).
     await expect(reused).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
     await expect(reused).rejects.toBeInstanceOf(ConflictError);
+    // The client reads the message: no internal subject or id in it.
+    await expect(reused).rejects.toThrow('this Idempotency-Key was already used for a different request');
+    await expect(reused).rejects.not.toThrow(/effects|key-1/);
     expect((await once(db, 'another.scope', 'key-1', { what: 'c' }, create('c'))).replayed).toBe(false);
   });
 

@@ -13,11 +13,14 @@ export const IDEMPOTENCY_KEYS_TABLE = `
     primary key (scope, key)
   )`;
 
-/** The same key came back with a different request: answering with the first answer would be a lie. */
+/**
+ * The same key came back with a different request: answering with the first answer would be a lie. The message
+ * reaches the client, so it names neither the scope (an internal request subject, maybe a user id) nor the key.
+ */
 export class IdempotencyKeyReusedError extends ConflictError {
   override readonly name = 'IdempotencyKeyReusedError';
-  constructor(scope: string) {
-    super(`Idempotency-Key was already used for a different ${scope} request`);
+  constructor() {
+    super('this Idempotency-Key was already used for a different request');
   }
 }
 
@@ -60,6 +63,6 @@ async function replay<T>(db: Database, scope: string, key: string, hash: string)
     key,
   ]);
   if (!row) return undefined;
-  if (row.request_hash !== hash) throw new IdempotencyKeyReusedError(scope);
+  if (row.request_hash !== hash) throw new IdempotencyKeyReusedError();
   return { result: row.response, replayed: true };
 }

@@ -27,6 +27,14 @@ export function errorReply(error: unknown, log: (message: string) => void, subje
   return failure(remote);
 }
 
+/**
+ * A request whose deadline passed before its handler started: not handled, since its caller has given up.
+ * Answered all the same, cheaply and without a log line, so a caller whose clock runs behind learns why at once.
+ */
+export function expiredReply(subject: string): Reply {
+  return failure(new RemoteError(504, `the deadline of ${subject} passed before it was handled`, 'DeadlineExceeded'));
+}
+
 /** The reply could not be sent (too large for the broker, say): the caller learns why instead of timing out. */
 export function undeliverableReply(error: Error): Reply {
   return failure(new RemoteError(500, `reply not sent: ${error.message}`, 'ReplyNotSent'));

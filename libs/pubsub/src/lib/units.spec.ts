@@ -1,7 +1,7 @@
 import { backoffDelay, DEFAULT_RETRY } from './retry';
 import { deadlineFor, deadlineOf } from './deadline';
 import { assertGroup, assertSubject, subjectMatches } from './subject';
-import { ConflictError, NotFoundError } from '@mediamagic/errors';
+import { ConflictError, NotFoundError, UnavailableError } from '@mediamagic/errors';
 import { errorReply, readReply } from './reply-protocol';
 import { json } from './codec';
 import { applyMiddlewares, timeout, type Middleware } from './middleware';
@@ -59,6 +59,10 @@ describe('errors across request/reply', () => {
     const { failure, logged } = roundTrip(new ConflictError('email taken', { field: 'email' }));
     expect(failure).toMatchObject({ statusCode: 409, details: { field: 'email' } });
     expect(logged).toEqual([]);
+    // Shedding load is an answer, not a fault: a burst must not write a log line per refusal.
+    const shed = roundTrip(new UnavailableError('too busy', { retryAfterSeconds: 2 }));
+    expect(shed.failure).toMatchObject({ statusCode: 503, message: 'too busy', details: { retryAfterSeconds: 2 } });
+    expect(shed.logged).toEqual([]);
   });
 
   it('hide anything else behind an internal error, logged where it happened', () => {

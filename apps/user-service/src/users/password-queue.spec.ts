@@ -9,6 +9,8 @@ vi.mock('./password', async (actual) => {
   return { ...real, hashPassword: vi.fn(real.hashPassword), verifyPassword: vi.fn(real.verifyPassword) };
 });
 const hashed = vi.mocked(password.hashPassword);
+/** For the requests that must succeed: scrypt on a busy machine may take seconds per hash. */
+const PATIENT = { timeoutMs: 30_000 };
 
 /** The next hash starts and then waits until `release()`: a slot the test keeps busy. */
 async function holdNextHash(): Promise<{ release: () => void }> {
@@ -23,20 +25,22 @@ async function holdNextHash(): Promise<{ release: () => void }> {
 }
 
 describe('the password queue', () => {
-  let service: UserServiceHarness | undefined;
-  beforeEach(() => hashed.mockClear());
-  afterEach(async () => {
-    await service?.close();
-    service = undefined;
+  let service: UserServiceHarness;
+  beforeAll(async () => {
+    // One slot and one waiting place: the third at once is one too many.
+    service = await startUserService({ passwordQueue: { concurrency: 1, maxWaiting: 1 } });
+  });
+  afterAll(() => service.close());
+  beforeEach(() => {
+    hashed.mockClear();
   });
 
   it('answers 503 with retryAfterSeconds at once when its slots and waiting places are taken, to a sign-up and a login', async () => {
-    service = await startUserService({ passwordQueue: { concurrency: 1, maxWaiting: 1 } });
     const { client } = service;
     const { release } = await holdNextHash();
-    const hashing = client.request(RegisterUser, newRegistration());
+    const hashing = client.request(RegisterUser, newRegistration(), PATIENT);
     await waitFor(() => hashed.mock.calls.length === 1, { message: 'the first hash to start' });
-    const waiting = client.request(RegisterUser, newRegistration());
+    const waiting = client.request(RegisterUser, newRegistration(), PATIENT);
 
     // Answered while the only slot is still held: nobody waited for a turn.
     for (const refused of [client.request(RegisterUser, newRegistration()), client.request(AuthenticateUser, { email: 'ada@example.com', password: 'x' })]) {
@@ -56,18 +60,17 @@ describe('the password queue', () => {
   });
 
   it('drops a registration whose deadline passed while it waited: never hashed, not registered', async () => {
-    service = await startUserService({ passwordQueue: { concurrency: 1, maxWaiting: 4 } });
     const { client } = service;
     const [first, expired, later] = ['first', 'expired', 'later'].map((name) => newRegistration({ password: `the ${name} password` }));
     const { release } = await holdNextHash();
-    const hashing = client.request(RegisterUser, first);
+    const hashing = client.request(RegisterUser, first, PATIENT);
     await waitFor(() => hashed.mock.calls.length === 1, { message: 'the first hash to start' });
 
     await expect(client.request(RegisterUser, expired, { timeoutMs: 200 })).rejects.toMatchObject({ statusCode: 504 });
     release();
     await hashing;
     // The queue is first come, first served: once a later registration is answered, the expired one had its turn.
-    await client.request(RegisterUser, later);
+    await client.request(RegisterUser, later, PATIENT);
 
     expect(hashed.mock.calls.map(([secret]) => secret)).toEqual([first.password, later.password]);
     const registered = await service.db.query<{ email: string }>('select email from users where email = any($1)', [[first.email, expired.email, later.email]]);

@@ -17,7 +17,7 @@ export const SERVICE = 'user-service';
 export interface Infrastructure extends ServiceInfrastructure {
   /** The base of the links in verification emails (`PUBLIC_URL`). */
   publicUrl: string;
-  /** How many passwords are hashed at once, and how many may wait (`PASSWORD_HASH_CONCURRENCY`). */
+  /** How many passwords are hashed at once, and how many may wait (`SCRYPT_CONCURRENCY`). */
   passwordQueue: PasswordQueueSettings;
 }
 
@@ -25,7 +25,7 @@ export function infrastructureFrom(config: UserServiceConfig): Infrastructure {
   return {
     ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     publicUrl: config.PUBLIC_URL,
-    passwordQueue: passwordQueueSettings(config.PASSWORD_HASH_CONCURRENCY),
+    passwordQueue: passwordQueueSettings(config.SCRYPT_CONCURRENCY),
   };
 }
 

@@ -11,7 +11,7 @@ export interface PasswordQueueSettings {
 }
 
 /**
- * `concurrency` (`PASSWORD_HASH_CONCURRENCY`) defaults to the cores, at most 4: scrypt runs on libuv's pool of
+ * `concurrency` (`SCRYPT_CONCURRENCY`) defaults to the cores, at most 4: scrypt runs on libuv's pool of
  * 4 threads, which file and DNS work share. About two seconds of work may wait, well within a caller's deadline.
  */
 export function passwordQueueSettings(concurrency = Math.min(availableParallelism(), 4)): PasswordQueueSettings {

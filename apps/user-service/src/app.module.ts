@@ -7,6 +7,7 @@ import type { UserServiceConfig } from './config';
 import { GetUserHandler } from './get-user/get-user.handler';
 import { MIGRATIONS } from './migrations';
 import { RegisterUserHandler } from './register-user/register-user.handler';
+import { PasswordQueue, passwordQueueSettings, type PasswordQueueSettings } from './users/password-queue';
 import { VerificationLinks } from './users/verification-token';
 import { VerifyEmailHandler } from './verify-email/verify-email.handler';
 
@@ -16,12 +17,15 @@ export const SERVICE = 'user-service';
 export interface Infrastructure extends ServiceInfrastructure {
   /** The base of the links in verification emails (`PUBLIC_URL`). */
   publicUrl: string;
+  /** How many passwords are hashed at once, and how many may wait (`SCRYPT_CONCURRENCY`). */
+  passwordQueue: PasswordQueueSettings;
 }
 
 export function infrastructureFrom(config: UserServiceConfig): Infrastructure {
   return {
     ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     publicUrl: config.PUBLIC_URL,
+    passwordQueue: passwordQueueSettings(config.SCRYPT_CONCURRENCY),
   };
 }
 
@@ -33,6 +37,7 @@ export class AppModule {
       imports: [...infrastructureModules(infrastructure), OutboxModule.forRoot()],
       providers: [
         { provide: VerificationLinks, useValue: new VerificationLinks(infrastructure.publicUrl) },
+        { provide: PasswordQueue, useValue: new PasswordQueue(infrastructure.passwordQueue) },
         RegisterUserHandler,
         VerifyEmailHandler,
         AuthenticateUserHandler,

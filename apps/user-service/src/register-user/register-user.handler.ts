@@ -6,7 +6,7 @@ import { Outbox } from '@mediamagic/messaging';
 import { faultPoint } from '@mediamagic/runtime';
 import { contextOf, type Message, type RequestOf, type ResponseOf, type ParsedRequestOf } from '@mediamagic/pubsub';
 import { OnRequest } from '@mediamagic/pubsub/nest';
-import { hashPassword } from '../users/password';
+import { PasswordQueue } from '../users/password-queue';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
 import { newVerificationToken, VerificationLinks } from '../users/verification-token';
 
@@ -15,6 +15,7 @@ type Registration = ParsedRequestOf<typeof RegisterUser>;
 @Injectable()
 export class RegisterUserHandler {
   constructor(
+    @Inject(PasswordQueue) private readonly passwords: PasswordQueue,
     @Inject(Database) private readonly db: Database,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(VerificationLinks) private readonly links: VerificationLinks,
@@ -23,7 +24,7 @@ export class RegisterUserHandler {
   @OnRequest(RegisterUser)
   async register({ email, name, password }: Registration, message: Message): Promise<ResponseOf<typeof RegisterUser>> {
     // Hashed before the transaction: ~100 ms of key derivation should not hold a database connection.
-    const passwordHash = await hashPassword(password);
+    const passwordHash = await this.passwords.hash(password, message.deadline);
     const { token, tokenHash } = newVerificationToken();
     // The idempotency fingerprint leaves the password out: a fast sha256 of it, stored, would undo scrypt.
     const fingerprint: Omit<RequestOf<typeof RegisterUser>, 'password'> = { email, name };

@@ -7,6 +7,7 @@ import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { waitFor } from '@mediamagic/testing';
 import { AppModule, SERVICE } from '../app.module';
 import { MIGRATIONS } from '../migrations';
+import { passwordQueueSettings, type PasswordQueueSettings } from '../users/password-queue';
 
 export const PUBLIC_URL = 'https://magic.example';
 
@@ -27,7 +28,9 @@ export interface UserServiceHarness {
   close(): Promise<void>;
 }
 
-export async function startUserService(): Promise<UserServiceHarness> {
+export async function startUserService({
+  passwordQueue = passwordQueueSettings(),
+}: { passwordQueue?: PasswordQueueSettings } = {}): Promise<UserServiceHarness> {
   const broker = new MemoryBroker();
   const app = await Test.createTestingModule({
     imports: [
@@ -35,6 +38,7 @@ export async function startUserService(): Promise<UserServiceHarness> {
         pubsub: { service: SERVICE, transport: new MemoryTransport(broker) },
         database: { directory: 'memory://', migrations: MIGRATIONS },
         publicUrl: PUBLIC_URL,
+        passwordQueue,
       }),
     ],
   }).compile();

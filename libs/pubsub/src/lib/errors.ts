@@ -33,6 +33,16 @@ export class RemoteError extends Error {
   }
 }
 
+/**
+ * Nobody listens on the subject (yet): a service that is starting or restarting. `PubSub.request`
+ * waits for one within the request's deadline; this reaches the caller only when none came in time.
+ */
+export class NoRespondersError extends RemoteError {
+  constructor(subject: string) {
+    super(503, `no service answers ${subject}`, 'NoResponders');
+  }
+}
+
 /** Nobody answered in time; distinct from an error the responder sent back. */
 export class RequestTimeoutError extends RemoteError {
   constructor(subject: string, timeoutMs: number) {

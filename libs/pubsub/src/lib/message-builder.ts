@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CE, cloudEventHeaders } from './cloudevents';
 import { codecOf, dataschemaOf, encodePayload, parsePayload, type EventDefinition, type PayloadOf } from './event-definition';
 import { currentContext, TRACE_HEADERS, type MessageContext } from './context';
+import { DEADLINE_HEADER } from './deadline';
 import type { Delivered } from './transport';
 import type { Envelope, Headers, Message } from './message';
 import { assertSubject } from './subject';
@@ -53,10 +54,11 @@ export class MessageBuilder {
     return { event, envelope: this.encoded(`${TRACKING_PREFIX}.${event.name}`, TrackingEventDefinition, data, { ...options, id: event.id }) };
   }
 
-  /** A request: its type is its subject, its id fresh. */
-  request(subject: string, data: Uint8Array, contentType: string, options: MessageOptions = {}): Envelope {
+  /** A request: its type is its subject, its id fresh, and it carries its caller's deadline. */
+  request(subject: string, data: Uint8Array, contentType: string, options: MessageOptions & { deadline: Date }): Envelope {
     assertSubject(subject);
-    return { subject, data, headers: this.headers(subject, contentType, options) };
+    const headers = { ...options.headers, [DEADLINE_HEADER]: options.deadline.toISOString() };
+    return { subject, data, headers: this.headers(subject, contentType, { ...options, headers }) };
   }
 
   private encoded(subject: string, definition: EventDefinition, data: Uint8Array, options: MessageOptions): Envelope {

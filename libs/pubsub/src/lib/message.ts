@@ -24,6 +24,11 @@ export interface Message extends Envelope {
   readonly attempt: number;
   readonly correlationId?: string;
   readonly idempotencyKey?: string;
+  /**
+   * A request's deadline: when its caller stops waiting for the answer. A handler is not started after it;
+   * long work checks it, and hands it on to the requests it makes (`{ deadline: message.deadline }`).
+   */
+  readonly deadline?: Date;
 }
 
 export type MessageHandler = (message: Message) => Promise<void>;

@@ -58,7 +58,10 @@ export interface SubscribeOptions {
 export type EventSubscribeOptions = Omit<SubscribeOptions, 'delivery'> & { delivery?: 'at-most-once' };
 
 export interface RequestOptions {
+  /** How long to wait for the answer (default 5 s, or until `deadline` when that is given). */
   timeoutMs?: number;
+  /** When to stop waiting, if earlier than `timeoutMs` from now: a handler passes on its own `message.deadline`. */
+  deadline?: Date;
   headers?: MessageOptions['headers'];
   /** The correlation id, idempotency key and trace to send. */
   context?: MessageOptions['context'];

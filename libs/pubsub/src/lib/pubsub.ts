@@ -1,12 +1,13 @@
 import { InvalidError } from '@mediamagic/errors';
 import { runInContext, contextOf } from './context';
+import { deadlineFor, deadlineOf, requestBefore } from './deadline';
 import { codecOf, decodePayload, type EventDefinition, type PayloadOf } from './event-definition';
 import { describe, InvalidPayloadError, RemoteError } from './errors';
 import { MessageBuilder, toMessage, type MessageOptions } from './message-builder';
 import type { Delivery, Envelope, Message, MessageHandler } from './message';
 import { applyMiddlewares, propagateContext, type Middleware } from './middleware';
 import { processor, type Logger } from './processing';
-import { errorReply, readReply, undeliverableReply, valueReply } from './reply-protocol';
+import { errorReply, expiredReply, readReply, undeliverableReply, valueReply } from './reply-protocol';
 import { parseRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry';
 import { assertGroup, assertSubject } from './subject';
@@ -124,18 +125,25 @@ export class PubSub {
 
   // --- Typed request/reply -----------------------------------------------------------------
 
-  /** Sends a request and returns the reply, checked against the contract; a responder's error is rethrown as RemoteError. */
+  /**
+   * Sends a request, carrying its deadline, and returns the reply, checked against the contract; a responder's error is
+   * rethrown as RemoteError. While no service answers the subject (one starting or restarting), waits for one until the deadline.
+   */
   async request<D extends RequestDefinition>(definition: D, payload: RequestOf<D>, options: RequestOptions = {}): Promise<ResponseOf<D>> {
     this.assertOpen('publish');
     const codec = codecOf(definition);
-    const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, options);
-    const reply = readReply(await this.transport.request(envelope, options.timeoutMs ?? 5_000), codec);
+    const deadline = deadlineFor(options);
+    const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, { ...options, deadline });
+    const reply = readReply(await requestBefore(this.transport, envelope, deadline), codec);
     const result = definition.response.safeParse(reply);
     if (!result.success) throw new RemoteError(502, `invalid reply on ${definition.subject}: ${result.error.message}`, 'BadGateway');
     return result.data as ResponseOf<D>;
   }
 
-  /** Answers requests; replicas in one group share them. A request that breaks the contract gets a 400 saying why. */
+  /**
+   * Answers requests; replicas in one group share them. A request that breaks the contract gets a 400 saying why; one
+   * whose deadline (`message.deadline`) has passed is not handled and gets a 504.
+   */
   async reply<D extends RequestDefinition>(
     definition: D,
     handler: (payload: ParsedRequestOf<D>, message: Message) => Promise<ResponseOf<D>> | ResponseOf<D>,
@@ -147,8 +155,10 @@ export class PubSub {
     assertGroup(group);
     const codec = codecOf(definition);
     const answer = async (request: Envelope) => {
-      const message = toMessage({ ...request, attempt: 1 }, group);
       try {
+        const message: Message = { ...toMessage({ ...request, attempt: 1 }, group), deadline: deadlineOf(request.headers) };
+        // Its caller has given up: work whose answer nobody would read is not started.
+        if (message.deadline && message.deadline.getTime() <= Date.now()) return expiredReply(subject);
         const payload = parseRequest(definition, decodeRequest(request.data, codec));
         const result = this.propagateContext ? runInContext(contextOf(message), () => handler(payload, message)) : handler(payload, message);
         return valueReply(await result, codec);

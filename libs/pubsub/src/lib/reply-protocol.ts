@@ -20,11 +20,23 @@ export function valueReply(value: unknown, codec: Codec): Reply {
   return { data: codec.encode(value ?? null), headers: { [CE.contentType]: codec.contentType } };
 }
 
-/** A thrown error as an answer: a domain error keeps its meaning; anything else is an internal error whose text stays here. */
+/**
+ * A thrown error as an answer: a domain error keeps its meaning; anything else is an internal error whose text stays
+ * here, in the log. Domain errors are not logged, not even an UnavailableError: it is the service's chosen answer
+ * (load shed, say), and a line for each would flood the log just when the service is busiest.
+ */
 export function errorReply(error: unknown, log: (message: string) => void, subject: string): Reply {
   const remote = toRemoteError(error);
-  if (remote.statusCode >= 500) log(`reply on ${subject} failed: ${describe(error)}`);
+  if (remote.statusCode >= 500 && !(error instanceof DomainError)) log(`reply on ${subject} failed: ${describe(error)}`);
   return failure(remote);
+}
+
+/**
+ * A request whose deadline passed before its handler started: not handled, since its caller has given up.
+ * Answered all the same, cheaply and without a log line, so a caller whose clock runs behind learns why at once.
+ */
+export function expiredReply(subject: string): Reply {
+  return failure(new RemoteError(504, `the deadline of ${subject} passed before it was handled`, 'DeadlineExceeded'));
 }
 
 /** The reply could not be sent (too large for the broker, say): the caller learns why instead of timing out. */

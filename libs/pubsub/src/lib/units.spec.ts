@@ -1,6 +1,7 @@
 import { backoffDelay, DEFAULT_RETRY } from './retry';
+import { deadlineFor, deadlineOf } from './deadline';
 import { assertGroup, assertSubject, subjectMatches } from './subject';
-import { ConflictError, NotFoundError } from '@mediamagic/errors';
+import { ConflictError, NotFoundError, UnavailableError } from '@mediamagic/errors';
 import { errorReply, readReply } from './reply-protocol';
 import { json } from './codec';
 import { applyMiddlewares, timeout, type Middleware } from './middleware';
@@ -61,6 +62,10 @@ describe('errors across request/reply', () => {
     const { failure, logged } = roundTrip(new ConflictError('email taken', { field: 'email' }));
     expect(failure).toMatchObject({ statusCode: 409, details: { field: 'email' } });
     expect(logged).toEqual([]);
+    // Shedding load is an answer, not a fault: a burst must not write a log line per refusal.
+    const shed = roundTrip(new UnavailableError('too busy', { retryAfterSeconds: 2 }));
+    expect(shed.failure).toMatchObject({ statusCode: 503, message: 'too busy', details: { retryAfterSeconds: 2 } });
+    expect(shed.logged).toEqual([]);
   });
 
   it('hide anything else behind an internal error, logged where it happened', () => {
@@ -118,6 +123,32 @@ describe('publish middlewares', () => {
       ]);
     } finally {
       await pubsub.close();
+    }
+  });
+});
+
+describe('request deadlines', () => {
+  it('are the earlier of the named deadline and the timeout from now; 5 s from now when neither is named', () => {
+    const now = Date.now();
+    const at = (ms: number) => new Date(now + ms);
+    vi.useFakeTimers({ now, toFake: ['Date'] });
+    try {
+      expect(deadlineFor({})).toEqual(at(5_000));
+      expect(deadlineFor({ timeoutMs: 300 })).toEqual(at(300));
+      expect(deadlineFor({ deadline: at(60_000) })).toEqual(at(60_000));
+      expect(deadlineFor({ deadline: at(60_000), timeoutMs: 300 })).toEqual(at(300));
+      expect(deadlineFor({ deadline: at(100), timeoutMs: 300 })).toEqual(at(100));
+      expect(() => deadlineFor({ deadline: new Date('soon') })).toThrow(/not a valid date/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('travel as an ISO 8601 time; a header that is not one is refused as invalid input', () => {
+    expect(deadlineOf({})).toBeUndefined();
+    expect(deadlineOf({ deadline: '2030-01-02T03:04:05.678Z' })).toEqual(new Date('2030-01-02T03:04:05.678Z'));
+    for (const value of ['soon', '1767225600000', 'Tue, 01 Jan 2030 00:00:00 GMT', '']) {
+      expect(() => deadlineOf({ deadline: value })).toThrow(expect.objectContaining({ kind: 'invalid' }));
     }
   });
 });

@@ -1,4 +1,4 @@
-import { RemoteError, RequestTimeoutError } from '../errors';
+import { NoRespondersError, RequestTimeoutError } from '../errors';
 import { assertHeaders } from '../header-rules';
 import { Limiter } from '../limiter';
 import type { Delivery, Envelope } from '../message';
@@ -121,7 +121,7 @@ export class MemoryBroker {
   async request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {
     const group = [...this.responders.values()].find((g) => g.members.length > 0 && subjectMatches(g.pattern, envelope.subject));
     const member = group?.pick((m) => !m.closed);
-    if (!member) throw new RemoteError(503, `no service answers ${envelope.subject}`, 'NoResponders');
+    if (!member) throw new NoRespondersError(envelope.subject);
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new RequestTimeoutError(envelope.subject, timeoutMs)), timeoutMs);

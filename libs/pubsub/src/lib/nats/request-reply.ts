@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { RemoteError, RequestTimeoutError } from '../errors';
+import { NoRespondersError, RequestTimeoutError } from '../errors';
 import { Limiter } from '../limiter';
 import type { Envelope } from '../message';
 import type { Reply, Responder, Subscription } from '../transport';
@@ -13,7 +13,7 @@ export async function request(connection: NatsConnection, envelope: Envelope, ti
     const reply = await connection.request(envelope.subject, envelope.data, { timeout: timeoutMs, headers: encodedHeaders(envelope.headers) });
     return { subject: reply.subject, data: reply.data, headers: readHeaders(reply) };
   } catch (error) {
-    if (isNoResponders(error)) throw new RemoteError(503, `no service answers ${envelope.subject}`, 'NoResponders');
+    if (isNoResponders(error)) throw new NoRespondersError(envelope.subject);
     if (isTimeout(error)) throw new RequestTimeoutError(envelope.subject, timeoutMs);
     throw error;
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@mediamagic/testing';
 import { z } from 'zod';
 import { CE } from '../cloudevents';
@@ -22,6 +23,14 @@ export interface SuiteHarness {
   /** Stops the broker, then starts it again (real brokers only). */
   restartBroker?(): Promise<void>;
   dispose(): Promise<void>;
+}
+
+/** A responder too busy to read its requests for `ms`: the event loop is held, as by a burst of work. */
+function holdEventLoop(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // Busy on purpose: nothing else in this process runs meanwhile.
+  }
 }
 
 const FAST_RETRY: Partial<RetryPolicy> = { initialDelayMs: 20, maxDelayMs: 200 };
@@ -429,8 +438,71 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       // Anything but a domain error is internal: its text stays with the responder.
       await expect(gateway.request(GetUser, { id: 'boom' })).rejects.toMatchObject({ statusCode: 500, message: 'internal error' });
       await expect(gateway.request(GetUser, { id: 7 } as never)).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/id/) });
-      const Nobody = defineRequest({ subject: 'rpc.nobody.home', request: z.object({}), response: z.object({}) });
-      await expect(gateway.request(Nobody, {}, { timeoutMs: 500 })).rejects.toMatchObject({ statusCode: 503 });
+    });
+
+    describe('request deadlines', () => {
+      /** A request answered with the deadline its handler saw; not under `test.>`, as above. */
+      const newEcho = () =>
+        defineRequest({
+          subject: `rpc.echo.${randomUUID().slice(0, 8)}`,
+          request: z.object({ text: z.string() }),
+          response: z.object({ deadline: z.string() }),
+        });
+
+      it('waits for a responder that starts after the request was sent (a service starting), and fails with 503 only at the deadline', async () => {
+        const Echo = newEcho();
+        const caller = await connect('caller');
+        const late = await connect('late');
+
+        const answer = caller.request(Echo, { text: 'hi' }, { timeoutMs: 5_000 });
+        // The scenario, not a synchronisation: the service comes up 300 ms after the request left.
+        await sleep(300);
+        await late.reply(Echo, (_request, message) => ({ deadline: message.deadline!.toISOString() }));
+
+        await expect(answer).resolves.toEqual({ deadline: expect.any(String) });
+        const Nobody = newEcho();
+        const started = Date.now();
+        await expect(caller.request(Nobody, { text: 'anyone?' }, { timeoutMs: 400 })).rejects.toMatchObject({
+          statusCode: 503,
+          message: `no service answers ${Nobody.subject}`,
+        });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(390);
+      });
+
+      it("hands the caller's deadline to the handler: the one it names, or its timeout from now", async () => {
+        const Echo = newEcho();
+        const service = await connect('echo');
+        await service.reply(Echo, (_request, message) => ({ deadline: message.deadline!.toISOString() }));
+        const caller = await connect('caller');
+        const deadline = new Date(Date.now() + 3_000);
+
+        await expect(caller.request(Echo, { text: 'by then' }, { deadline })).resolves.toEqual({ deadline: deadline.toISOString() });
+        const before = Date.now();
+        const { deadline: fromTimeout } = await caller.request(Echo, { text: 'within' }, { timeoutMs: 2_000 });
+        expect(Date.parse(fromTimeout)).toBeGreaterThanOrEqual(before + 2_000);
+        expect(Date.parse(fromTimeout)).toBeLessThanOrEqual(Date.now() + 2_000);
+        // The earlier of the two wins.
+        await expect(caller.request(Echo, { text: 'earlier' }, { deadline, timeoutMs: 60_000 })).resolves.toEqual({ deadline: deadline.toISOString() });
+      });
+
+      it('does not start a handler whose deadline passed before the request reached it, and answers 504', async () => {
+        const Echo = newEcho();
+        const handled: string[] = [];
+        const service = await connect('busy');
+        await service.reply(Echo, ({ text }, message) => {
+          handled.push(text);
+          return { deadline: message.deadline!.toISOString() };
+        });
+        const caller = await connect('caller');
+
+        const expired = caller.request(Echo, { text: 'too late' }, { timeoutMs: 50 });
+        holdEventLoop(100);
+
+        await expect(expired).rejects.toMatchObject({ statusCode: 504 });
+        // Requests reach the responder in order: once a later one is answered, the expired one was seen.
+        await caller.request(Echo, { text: 'in time' });
+        expect(handled).toEqual(['in time']);
+      });
     });
 
     it('lets every live (at-most-once) group hear an at-least-once event as it is published, besides its durable consumers', async () => {

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidError } from '@mediamagic/errors';
+import { z } from 'zod';
+import { NoRespondersError, RequestTimeoutError } from './errors';
+import type { Envelope, Headers } from './message';
+import type { Transport } from './transport';
+
+/**
+ * The header in which a request carries its deadline: the time (ISO 8601, like `ce-time`) after which its
+ * caller no longer waits for the answer. A time rather than a duration, so that it holds however long the
+ * request spent on the way, and a handler can hand it on to the requests it makes in turn; the services'
+ * clocks must agree to well within a request's timeout (NTP keeps them within milliseconds).
+ */
+export const DEADLINE_HEADER = 'deadline';
+
+/** How long a caller that names neither a timeout nor a deadline waits: what an HTTP client waits for an answer. */
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** While nobody listens: the first pause before trying again, doubled after each try up to the longest. */
+const FIRST_PAUSE_MS = 50;
+const LONGEST_PAUSE_MS = 1_000;
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+/** The earlier of `deadline` and `timeoutMs` from now; 5 s from now when the caller names neither. */
+export function deadlineFor({ timeoutMs, deadline }: { timeoutMs?: number; deadline?: Date }): Date {
+  if (!deadline) return new Date(Date.now() + (timeoutMs ?? DEFAULT_TIMEOUT_MS));
+  if (Number.isNaN(deadline.getTime())) throw new TypeError('deadline is not a valid date');
+  return timeoutMs === undefined ? deadline : new Date(Math.min(deadline.getTime(), Date.now() + timeoutMs));
+}
+
+/** The deadline a request carries, if any; a header that is not an ISO 8601 time is refused like any other malformed input. */
+export function deadlineOf(headers: Headers): Date | undefined {
+  const value = headers[DEADLINE_HEADER];
+  if (value === undefined) return undefined;
+  if (!IsoTime.safeParse(value).success) throw new InvalidError(`the ${DEADLINE_HEADER} header is not an ISO 8601 time`);
+  return new Date(value);
+}
+
+/**
+ * Sends the request; while nobody listens on its subject (a service starting or restarting), tries again,
+ * backing off, until the deadline, so the caller waits for the service instead of failing at once. Here,
+ * above the transports, so that NATS and the memory broker wait alike.
+ */
+export async function requestBefore(transport: Transport, envelope: Envelope, deadline: Date): Promise<Envelope> {
+  let nobody: NoRespondersError | undefined;
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
+    const remaining = deadline.getTime() - Date.now();
+    if (remaining <= 0) throw nobody ?? new RequestTimeoutError(envelope.subject, 0);
+    try {
+      return await transport.request(envelope, remaining);
+    } catch (error) {
+      if (!(error instanceof NoRespondersError)) throw error;
+      nobody = error;
+      const left = deadline.getTime() - Date.now();
+      if (left > 0) await sleep(Math.min(pause, left));
+    }
+  }
+}

@@ -1,5 +1,5 @@
 export { freePort } from './lib/free-port';
-export { startNatsServer, type NatsServer } from './lib/nats-server';
+export { startNatsCluster, startNatsServer, type NatsBroker, type NatsCluster, type NatsServer } from './lib/nats-server';
 export { waitFor } from './lib/wait-for';
 export { startSmtpServer, type SmtpServer, type RecipientRule, type Email } from './lib/smtp-server';
 export { startPostgresServer, type PostgresServer } from './lib/postgres-server';

@@ -58,9 +58,9 @@ interface Instance {
 
 /**
  * The whole platform as a user runs it: the built apps of services.json as separate processes, a real
- * nats-server with JetStream, a real SMTP server, and a database per service.
+ * nats-server with JetStream (or the caller's cluster of them), a real SMTP server, and a database per service.
  * Tests and benchmarks drive it from outside: `baseUrl` (the gateway), `smtp` (the inbox), `nats`
- * (stop/start the broker), and per process `kill`, `startService`, `pid`, `healthUrl`; `stop()` ends it all.
+ * (stop/start the broker), and per process `kill`, `startService`, `restart`, `pid`, `healthUrl`; `stop()` ends it all.
  */
 export class Platform {
   private readonly instances = new Map<string, Instance>();

@@ -33,7 +33,8 @@ export class Client {
   /** Every attempt, repeated or not, that the platform failed. */
   readonly failures: Failure[] = [];
 
-  constructor(readonly baseUrl: string) {}
+  /** `baseUrl` may be a function: an ingress that picks a gateway for each attempt. */
+  constructor(readonly baseUrl: string | (() => string)) {}
 
   async call(method: string, path: string, options: { json?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
     const answer = await this.attempt(method, path, options);
@@ -46,7 +47,8 @@ export class Client {
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await fetch(`${this.baseUrl}${path}`, {
+      const baseUrl = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
+      const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers,
         body: options.json === undefined ? undefined : JSON.stringify(options.json),

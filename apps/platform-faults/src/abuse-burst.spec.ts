@@ -32,7 +32,7 @@ describe('abuse: 1,000 registrations and 200 wrong logins at once', () => {
       `abuse ${REGISTRATIONS} registrations and ${WRONG_LOGINS} wrong logins from ${ADDRESSES} addresses: ` +
         `registrations answered ${JSON.stringify(burst.registrations)}, wrong logins ${JSON.stringify(burst.wrongLogins)}, ` +
         `all answered in ${(burstMs / 1000).toFixed(1)} s; then a new user: registration ${newcomer.registered}, login ${newcomer.loggedIn}, ` +
-        `${(newcomer.ms / 1000).toFixed(1)} s, ${newcomer.attempts} requests (logs in ${platform.logDir})`,
+        `${(newcomer.ms / 1000).toFixed(1)} s, answers ${newcomer.statuses.join(' ')} (logs in ${platform.logDir})`,
     );
     expect(newcomer).toMatchObject({ registered: 201, loggedIn: 200 });
     expect(newcomer.ms).toBeLessThan(RECOVERY_MS);

@@ -73,8 +73,8 @@ export interface SignUp {
   loggedIn: number;
   /** From the first request until logged in, or until it gave up. */
   ms: number;
-  /** Requests sent: 2 when nothing had to be repeated. */
-  attempts: number;
+  /** Every answer's status, in order: `[201, 200]` when nothing had to be repeated. */
+  statuses: number[];
 }
 
 /**
@@ -85,11 +85,11 @@ export interface SignUp {
 export async function signUpAndLogIn(baseUrl: string, email: string, { from = '127.0.2.1', timeoutMs }: { from?: string; timeoutMs: number }): Promise<SignUp> {
   const began = Date.now();
   const deadline = began + timeoutMs;
-  let attempts = 0;
+  const statuses: number[] = [];
   const until = async (path: string, json: unknown, success: number, headers: Record<string, string> = {}): Promise<number> => {
     for (;;) {
-      attempts++;
       const answer = await requestFrom(from, `${baseUrl}${path}`, { json, headers, timeoutMs: Math.max(1, deadline - Date.now()) });
+      statuses.push(answer.status);
       const retryable = answer.status === 0 || answer.status === 429 || answer.status >= 500;
       const waitMs = (answer.retryAfterSeconds ?? 1) * 1000;
       if (answer.status === success || !retryable || Date.now() + waitMs >= deadline) return answer.status;
@@ -99,7 +99,7 @@ export async function signUpAndLogIn(baseUrl: string, email: string, { from = '1
   const password = 'a normal password';
   const registered = await until('/users', { email, name: 'Newcomer', password }, 201, { 'idempotency-key': `sign-up-${email}` });
   const loggedIn = registered === 201 ? await until('/auth/login', { email, password }, 200) : 0;
-  return { registered, loggedIn, ms: Date.now() - began, attempts };
+  return { registered, loggedIn, ms: Date.now() - began, statuses };
 }
 
 function countStatuses(answers: HttpAnswer[]): StatusCounts {

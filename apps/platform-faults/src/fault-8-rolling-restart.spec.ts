@@ -95,7 +95,7 @@ describe('fault 8: every service restarted in turn under 20 requests per second'
         `failed requests ${failures.length}${failures.length ? ` (${tally(failures.map(during))})` : ''}`,
         `answers ${JSON.stringify(statuses)}`,
         `running ${running}/${names.length}`,
-        `restarts ${restarts.map((r) => `${r.name} ${((r.to - r.from) / 1000).toFixed(1)} s`).join(' / ')}`,
+        `restarts ${restarts.map((r) => `${r.name} ${((r.to - r.from) / 1000).toFixed(1)} s${r.exit?.code === 0 ? '' : ` (exit ${r.exit?.code ?? r.exit?.signal})`}`).join(' / ')}`,
       ],
     };
     const { lost, duplicated } = report('fault 8 every service restarted in turn', startedAt, outcome);

@@ -7,7 +7,7 @@ const quick = process.env['BENCH_QUICK'] === '1';
 const num = (name: string, full: number, short: number): number => Number(process.env[name] ?? (quick ? short : full));
 
 export const QUICK = quick;
-export const PARTS = new Set((process.env['BENCH_PARTS'] ?? '1,2,3,4,5').split(',').map((p) => Number(p.trim())));
+export const PARTS = new Set((process.env['BENCH_PARTS'] ?? '1,2,3,4,5,6').split(',').map((p) => Number(p.trim())));
 
 /** Part 1 and 2: rounds after the warm-up, and messages per round. */
 export const ROUNDS = num('BENCH_ROUNDS', 3, 1);
@@ -27,6 +27,10 @@ export const FANOUT_SECONDS = num('BENCH_FANOUT_SECONDS', 25, 4);
 export const FANOUT_WARMUP_SECONDS = num('BENCH_FANOUT_WARMUP_SECONDS', 5, 1);
 /** How long part 4 waits, after the last POST was answered, for every email and ack before it reports what it has. */
 export const FANOUT_WAIT_SECONDS = num('BENCH_FANOUT_WAIT_SECONDS', 120, 40);
+
+/** Part 6: registrations in the burst, and how long a new user keeps trying after it before the bench reports n/a. */
+export const BURST_REGISTRATIONS = num('BENCH_BURST_N', 1_000, 1_000);
+export const BURST_WAIT_SECONDS = num('BENCH_BURST_WAIT_SECONDS', 300, 60);
 
 /** Whatever happens, the bench stops. */
 export const WATCHDOG_MS = num('BENCH_WATCHDOG_MS', 20 * 60_000, 6 * 60_000);

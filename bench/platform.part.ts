@@ -1,10 +1,12 @@
 /**
- * Parts 3-5 on the running platform: the five built apps on their own PostgreSQL, a nats-server and the test
- * SMTP server (Platform from @mediamagic/testing). Builds the apps first unless BENCH_SKIP_BUILD=1.
+ * Parts 3-6 on the running platform: the five built apps on their own PostgreSQL, a nats-server and the test
+ * SMTP server (Platform from @mediamagic/testing), with the gateway's limits as configured by default. Builds
+ * the apps first unless BENCH_SKIP_BUILD=1.
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Platform, SERVICES, startPostgresServer, waitFor } from '@mediamagic/testing';
+import { burstPart } from './burst.part';
 import { benchProcesses, loggedReadyMs, restartTimes, rssOf, sampleRss, type ByService } from './cost';
 import { fanoutLatencyPart } from './fanout-latency.part';
 import { gatewayPart } from './gateway.part';
@@ -23,7 +25,7 @@ type Titled = { title: string; outcome: PartOutcome };
 
 /**
  * Part 3 runs on one platform, parts 4 and 5 on a second, fresh one: the emails part 3's POSTs leave behind
- * would otherwise still be sent while part 4 measures.
+ * would otherwise still be sent while part 4 measures. Part 6 on a third: its burst leaves work behind too.
  */
 export async function platformPart(parts: Set<number>): Promise<Titled[]> {
   if (process.env['BENCH_SKIP_BUILD'] !== '1') {
@@ -57,6 +59,9 @@ export async function platformPart(parts: Set<number>): Promise<Titled[]> {
       if (parts.has(5)) outcomes.push({ title: '5. Cost: memory and start time', outcome: costOutcome(idle, sampler.peak(), restarts, cold, platformStartMs) });
     });
   }
+  if (parts.has(6)) {
+    await onPlatform(async (platform) => void outcomes.push({ title: '6. Recovery after a burst of registrations', outcome: await burstPart(platform) }));
+  }
   return outcomes;
 }
 
@@ -66,7 +71,7 @@ async function onPlatform(use: (platform: Platform, startMs: number) => Promise<
   let platform: Platform | undefined;
   try {
     const began = performance.now();
-    platform = await Platform.start({ suite: 'bench', provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: profiling() });
+    platform = await Platform.start({ suite: 'bench', provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: profiling(), rateLimits: true });
     await use(platform, performance.now() - began);
   } finally {
     const codes = await platform?.stop();

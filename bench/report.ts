@@ -5,7 +5,7 @@
 import { fmt } from './harness';
 
 export interface Result {
-  /** The part of the issue it answers (1-5), for grouping. */
+  /** The part of the bench (1-6), for grouping. */
   part: number;
   figure: string;
   value: number;

@@ -12,6 +12,14 @@ export interface Answer {
 
 export const PASSWORD = 'correct horse battery';
 
+/** An attempt the platform failed (5xx, or no answer), when it happened. */
+export interface Failure {
+  at: number;
+  request: string;
+  status: number;
+  body: Json;
+}
+
 /**
  * The gateway's API as a well-behaved client uses it: a request that fails on the server side (5xx) or
  * gets no answer is sent again with the same Idempotency-Key until it gets a real answer, so a
@@ -22,15 +30,25 @@ export class Client {
   retries = 0;
   /** A 409 on a repeat: an earlier attempt committed, yet the key did not bring back its answer. */
   conflictsOnRetry = 0;
+  /** Every attempt, repeated or not, that the platform failed. */
+  readonly failures: Failure[] = [];
 
-  constructor(readonly baseUrl: string) {}
+  /** `baseUrl` may be a function: an ingress that picks a gateway for each attempt. */
+  constructor(readonly baseUrl: string | (() => string)) {}
 
   async call(method: string, path: string, options: { json?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const answer = await this.attempt(method, path, options);
+    if (answer.status === 0 || answer.status >= 500) this.failures.push({ at: Date.now(), request: `${method} ${path}`, ...answer });
+    return answer;
+  }
+
+  private async attempt(method: string, path: string, options: { json?: unknown; token?: string; headers?: Record<string, string> }): Promise<Answer> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
     if (options.json !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await fetch(`${this.baseUrl}${path}`, {
+      const baseUrl = typeof this.baseUrl === 'string' ? this.baseUrl : this.baseUrl();
+      const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers,
         body: options.json === undefined ? undefined : JSON.stringify(options.json),

@@ -113,10 +113,15 @@ export function report(title: string, startedAt: number, outcome: Outcome): { lo
     `${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
   ];
   const line = `${title}: ${parts.join(', ')}`;
+  printLine(line);
+  return { lost, duplicated, line };
+}
+
+/** A scenario's line: on stdout (vitest shows it) and appended to tmp/faults-summary.txt. */
+export function printLine(line: string): void {
   process.stdout.write(`\n${line}\n`);
   mkdirSync(dirname(SUMMARY_FILE), { recursive: true });
   appendFileSync(SUMMARY_FILE, `${line}\n`);
-  return { lost, duplicated, line };
 }
 
 /** Why a scenario's numbers are off, for the assertion message: what is missing and where to look. */

@@ -1,5 +1,7 @@
 import { connect } from 'node:net';
-import { startNatsServer } from './nats-server';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect as connectNats } from '@nats-io/transport-node';
+import { startNatsCluster, startNatsServer } from './nats-server';
 import { waitFor } from './wait-for';
 
 const accepts = (port: number) =>
@@ -21,6 +23,48 @@ describe('test helpers', () => {
       expect(await accepts(server.port)).toBe(true);
     } finally {
       await server.dispose();
+    }
+  });
+
+  it('runs a three-member cluster whose replicated stream survives losing a member, which then rejoins', async () => {
+    const cluster = await startNatsCluster(3);
+    const connection = await connectNats({ servers: [...cluster.urls], maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    try {
+      expect(cluster.url).toBe(cluster.urls.join(','));
+      const jsm = await jetstreamManager(connection);
+      await jsm.streams.add({ name: 'SURVIVOR', subjects: ['survivor.>'], num_replicas: 3 });
+      const js = jetstream(connection);
+      // Sent again until stored (a new leader takes a moment); the message id keeps a repeat from being stored twice.
+      const publish = (i: number) =>
+        waitFor(() => js.publish('survivor.message', `message ${i}`, { msgID: `message-${i}`, timeout: 2_000 }), {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          message: `message ${i} to be stored`,
+        });
+      for (let i = 0; i < 10; i++) await publish(i);
+      const before = await jsm.streams.info('SURVIVOR');
+      expect(before.cluster?.replicas).toHaveLength(2);
+      // The stream's leader: losing it is the harder case, a new one must be elected.
+      const lost = cluster.members.find((member) => member.name === before.cluster?.leader)!;
+
+      await lost.kill();
+      for (let i = 10; i < 20; i++) await publish(i);
+      const during = await jsm.streams.info('SURVIVOR');
+      expect(during.state.messages).toBe(20);
+      expect(during.cluster?.leader).not.toBe(lost.name);
+
+      await lost.start();
+      const rejoined = await waitFor(
+        async () => {
+          const replica = (await jsm.streams.info('SURVIVOR')).cluster?.replicas?.find((r) => r.name === lost.name);
+          return replica?.current && !replica.offline && replica;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, message: `${lost.name} to catch up` },
+      );
+      expect(rejoined.lag ?? 0).toBe(0);
+    } finally {
+      await connection.close();
+      await cluster.dispose();
     }
   });
 

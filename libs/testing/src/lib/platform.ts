@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { stopProcess } from './stop-process';
-import { startNatsServer, type NatsServer } from './nats-server';
+import { startNatsServer, type NatsBroker, type NatsCluster, type NatsServer } from './nats-server';
 import type { PostgresServer } from './postgres-server';
 import { ROOT, SERVICE_SPECS, SERVICES, serviceSpec, type Service } from './services';
 import { startSmtpServer, type SmtpServer } from './smtp-server';
@@ -25,6 +25,16 @@ export interface PlatformOptions {
   env?: Partial<Record<Service, Record<string, string>>>;
   /** Several processes of a service (default 1), named `email-service`, `email-service#2`, ...; needs PostgreSQL. */
   instances?: Partial<Record<Service, number>>;
+  /**
+   * The broker, owned by the caller (it stays up after `stop()`): a cluster gets every member's URL in NATS_ADDR
+   * and streams with a replica on each member. Default: a nats-server of the platform's own.
+   */
+  nats?: NatsServer | NatsCluster;
+  /**
+   * The gateway's limits per client address as configured by default. Off unless asked: the suites send
+   * everything from one address, as no real population of users does.
+   */
+  rateLimits?: boolean;
 }
 
 /** How a process ended: an exit code, or the signal that ended it. */
@@ -48,15 +58,16 @@ interface Instance {
 
 /**
  * The whole platform as a user runs it: the built apps of services.json as separate processes, a real
- * nats-server with JetStream, a real SMTP server, and a database per service.
+ * nats-server with JetStream (or the caller's cluster of them), a real SMTP server, and a database per service.
  * Tests and benchmarks drive it from outside: `baseUrl` (the gateway), `smtp` (the inbox), `nats`
- * (stop/start the broker), and per process `kill`, `startService`, `pid`, `healthUrl`; `stop()` ends it all.
+ * (stop/start the broker), and per process `kill`, `startService`, `restart`, `pid`, `healthUrl`; `stop()` ends it all.
  */
 export class Platform {
   private readonly instances = new Map<string, Instance>();
 
   private constructor(
-    readonly nats: NatsServer,
+    readonly nats: NatsBroker,
+    private readonly ownsNats: boolean,
     readonly smtp: SmtpServer,
     /** The gateway (its first instance): `http://127.0.0.1:<port>`. */
     readonly baseUrl: string,
@@ -80,7 +91,8 @@ export class Platform {
       if (typeof postgres !== 'string') await Promise.all(Object.keys(databaseUrls).map((service) => postgres.createDatabase(databaseName(service))));
     }
 
-    const [nats, smtp] = await Promise.all([startNatsServer(), startSmtpServer()]);
+    const [nats, smtp] = await Promise.all([options.nats ?? startNatsServer(), startSmtpServer()]);
+    const replicas = 'members' in nats ? { NATS_STREAM_REPLICAS: String(nats.members.length) } : {};
     const instances: Instance[] = [];
     for (const service of SERVICES) {
       for (let number = 1; number <= counts[service]; number++) {
@@ -90,9 +102,7 @@ export class Platform {
         instances.push({ service, number, name: instanceName(service, number), port });
       }
     }
-    // The service that serves the public API on PORT.
-    const gateway = SERVICE_SPECS.find((spec) => spec.port.variable === 'PORT')!.name;
-    const baseUrl = `http://127.0.0.1:${instances.find((it) => it.service === gateway)!.port}`;
+    const baseUrl = `http://127.0.0.1:${instances.find((it) => it.service === GATEWAY)!.port}`;
     const dataDir = mkdtempSync(join(tmpdir(), 'mm-platform-'));
     const logDir = join(ROOT, `tmp/${options.suite ?? 'e2e'}-logs`);
     rmSync(logDir, { recursive: true, force: true });
@@ -105,15 +115,16 @@ export class Platform {
       PROVISIONING_DELAY_MS: String(options.provisioningDelayMs ?? 1_000),
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Media Magic <no-reply@mediamagic.test>',
+      AUTH_RATE_LIMIT: options.rateLimits ? undefined : '0',
     };
     const env: Record<Service, NodeJS.ProcessEnv> = {};
     for (const spec of SERVICE_SPECS) {
       const own: Record<string, string | undefined> = { ...values, DATABASE_URL: databaseUrls[spec.name] };
       const read = Object.fromEntries(spec.env.flatMap((name) => (own[name] === undefined ? [] : [[name, own[name]]])));
-      env[spec.name] = { PATH: process.env['PATH'], NATS_ADDR: nats.url, DATA_DIR: dataDir, NO_COLOR: '1', ...read, ...options.env?.[spec.name] };
+      env[spec.name] = { PATH: process.env['PATH'], NATS_ADDR: nats.url, ...replicas, DATA_DIR: dataDir, NO_COLOR: '1', ...read, ...options.env?.[spec.name] };
     }
 
-    const platform = new Platform(nats, smtp, baseUrl, logDir, env, databaseUrls, dataDir);
+    const platform = new Platform(nats, !options.nats, smtp, baseUrl, logDir, env, databaseUrls, dataDir);
     for (const it of instances) platform.instances.set(it.name, it);
     try {
       await Promise.all(instances.map((it) => platform.launch(it)));
@@ -132,6 +143,13 @@ export class Platform {
     const it = this.instance(service, instance);
     if (alive(it)) throw new Error(`${it.name} is already running`);
     await this.launch(it, env);
+  }
+
+  /** SIGTERM, as an orchestrator restarts a service; once it has exited, starts it again and waits until it is ready. Returns how it exited. */
+  async restart(service: Service, instance = 1): Promise<ExitStatus> {
+    const exit = await this.kill(service, 'SIGTERM', instance);
+    await this.startService(service, instance);
+    return exit;
   }
 
   /** Sends `signal` (SIGKILL: a crash, nothing gets finished) and resolves once the process is gone. */
@@ -160,6 +178,11 @@ export class Platform {
     return Object.fromEntries([...this.instances.values()].filter(alive).map((it) => [it.name, it.process!.pid!]));
   }
 
+  /** The API of one gateway process (`baseUrl` is the first's), for a client spread over several as an ingress spreads it. */
+  apiUrl(instance = 1): string {
+    return this.healthUrl(GATEWAY, instance);
+  }
+
   /** Where an instance answers `/health` and `/health/ready` (the gateway's PORT, the others' HEALTH_PORT). */
   healthUrl(service: Service, instance = 1): string {
     return `http://127.0.0.1:${this.instance(service, instance).port}`;
@@ -175,7 +198,7 @@ export class Platform {
     return this.databaseUrls[service];
   }
 
-  /** SIGTERM to every instance, then the broker and SMTP server go; returns each instance's exit code (null: killed). */
+  /** SIGTERM to every instance, then the SMTP server and the platform's own broker go; returns each instance's exit code (null: killed). */
   async stop(): Promise<Record<string, number | null>> {
     const codes: Record<string, number | null> = {};
     await Promise.all(
@@ -185,7 +208,7 @@ export class Platform {
         codes[it.name] = it.process.exitCode;
       }),
     );
-    await Promise.all([this.nats.dispose(), this.smtp.stop()]);
+    await Promise.all([this.ownsNats && this.nats.dispose(), this.smtp.stop()]);
     rmSync(this.dataDir, { recursive: true, force: true });
     return codes;
   }
@@ -234,6 +257,9 @@ export class Platform {
     }
   }
 }
+
+/** The service that serves the public API on PORT. */
+const GATEWAY = SERVICE_SPECS.find((spec) => spec.port.variable === 'PORT')!.name;
 
 /** The database of a service on a shared PostgreSQL server (see scripts/create-databases.mjs). */
 export function databaseName(service: Service): string {

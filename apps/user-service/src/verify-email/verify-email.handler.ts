@@ -29,11 +29,13 @@ export class VerifyEmailHandler {
       if (!found) throw new InvalidError('unknown verification token');
       if (found.used) throw new InvalidError('this verification link was already used');
       if (found.expired) throw new InvalidError('this verification link has expired');
-      await tx.query('update verification_tokens set used_at = now() where token_hash = $1', [tokenHash]);
       const [user] = await tx.query<{ id: string; email: string; email_verified_at: Date }>(
         'update users set email_verified_at = coalesce(email_verified_at, now()) where id = $1 returning id, email, email_verified_at',
         [found.user_id],
       );
+      // Every link of the user is used up, not only this one: each verification email had its own (see
+      // IssueVerificationLinkHandler, which waits for the user's row locked above).
+      await tx.query('update verification_tokens set used_at = now() where user_id = $1 and used_at is null', [found.user_id]);
       const verified = { id: user!.id, email: user!.email, verifiedAt: user!.email_verified_at.toISOString() };
       const event = { userId: verified.id, email: verified.email, verifiedAt: verified.verifiedAt };
       await this.outbox.emit(tx, UserVerified, event, { context: contextOf(message) });

@@ -21,8 +21,7 @@ export class IssueVerificationLinkHandler {
   async issue({ userId }: ParsedRequestOf<typeof IssueVerificationLink>): Promise<ResponseOf<typeof IssueVerificationLink>> {
     const { token, tokenHash } = newVerificationToken();
     await this.db.transaction(async (tx) => {
-      // The user's row is locked, as VerifyEmail locks it: a verification running meanwhile either comes
-      // first (and this answers 409) or waits, then uses this token too, so no link outlives verification.
+      // Locked: a verification running meanwhile comes first (this answers 409) or waits for this to commit.
       const [user] = await tx.query<{ verified: boolean }>('select email_verified_at is not null as verified from users where id = $1 for update', [userId]);
       if (!user) throw new NotFoundError('user not found');
       if (user.verified) throw new ConflictError('email is already verified');

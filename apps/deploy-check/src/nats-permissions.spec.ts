@@ -108,7 +108,7 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     expect(Object.values(ASKS).flat().sort()).toEqual(REQUESTS.map((request) => request.subject).sort());
   });
 
-  it.each(APPS)('lets %s ask only the services it calls in services.json', (app) => {
+  it.each(APPS)('has %s ask exactly the services its calls in services.json name', (app) => {
     const answerers = new Set((ASKS[app] ?? []).map(answererOf));
     expect([...serviceSpec(app).calls].sort()).toEqual([...answerers].sort());
   });

@@ -22,6 +22,7 @@ export interface EmailService {
   trackedMessages: Message[];
   /** Every dead letter so far, with the id of the event it holds. */
   deadLetters: Array<DeadLetter & { eventId: string }>;
+  /** Answers the requests for verification links, as user-service would. */
   users: StandInUserService;
   close(): Promise<void>;
 }

@@ -19,15 +19,17 @@ import {
   GetDeployment,
   GetDeploymentEvents,
   GetUser,
+  IssueVerificationLink,
   ListDeployments,
   RegisterUser,
+  REQUESTS,
   UserRegistered,
   UserVerified,
   VerifyEmail,
 } from '@mediamagic/contracts';
 import { defineRequest, PermanentError, type PubSub } from '@mediamagic/pubsub';
 import { createPubSub, DeadLetterQueue, type NatsTransport } from '@mediamagic/pubsub/nats';
-import { startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
+import { serviceSpec, startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { z } from 'zod';
 import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
 
@@ -36,10 +38,16 @@ const BINARY = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
 
 // What each service does on NATS (see the specification and the apps' handlers). Subjects come from the contracts.
 const ANSWERS: Record<App, string[]> = {
-  'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser].map((request) => request.subject),
+  'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser, IssueVerificationLink].map((request) => request.subject),
   'deployment-service': [CreateDeployment, ListDeployments, GetDeployment, GetDeploymentEvents, DeleteDeployment].map((request) => request.subject),
   'analytics-service': [AnalyticsSummary.subject],
 };
+/** The gateway asks the API's questions; email-service only for the link of a verification email, which no event carries. */
+const ASKS: Record<App, string[]> = {
+  gateway: REQUESTS.filter((request) => request !== IssueVerificationLink).map((request) => request.subject),
+  'email-service': [IssueVerificationLink.subject],
+};
+const answererOf = (subject: string) => Object.keys(ANSWERS).find((app) => ANSWERS[app]!.includes(subject));
 const EMITS: Record<App, string[]> = {
   'user-service': [UserRegistered.subject, UserVerified.subject],
   'deployment-service': [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
@@ -98,8 +106,15 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
 
   it('has a user for every service', () => {
     expect([...natsUsers(readRepoFile('docker/nats/authorization.conf')).keys()]).toEqual([...APPS, 'dead-letter-queue']);
-    // Every event of the catalog has a publisher here, so a new one cannot go unchecked.
+    // Every event of the catalog has a publisher here, and every request an answerer and a caller, so a new one cannot go unchecked.
     expect(Object.values(EMITS).flat().sort()).toEqual(CATALOG.map((event) => event.subject).sort());
+    expect(Object.values(ANSWERS).flat().sort()).toEqual(REQUESTS.map((request) => request.subject).sort());
+    expect(Object.values(ASKS).flat().sort()).toEqual(REQUESTS.map((request) => request.subject).sort());
+  });
+
+  it.each(APPS)('has %s ask exactly the services its calls in services.json name', (app) => {
+    const answerers = new Set((ASKS[app] ?? []).map(answererOf));
+    expect([...serviceSpec(app).calls].sort()).toEqual([...answerers].sort());
   });
 
   it.each(['docker/nats/nats.conf', 'k8s/base/nats/nats.conf'])('%s is a configuration nats-server accepts', (file) => {
@@ -161,9 +176,8 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
         await services[app as App].subscribe(subject, async (message) => void heard.push(message.subject), { group: 'gateway.deployment-views.1' });
     }
 
-    // The gateway asks every question of the API.
-    for (const [app, subjects] of Object.entries(ANSWERS)) {
-      for (const subject of subjects) expect(await services.gateway.request(anyRequest(subject), {})).toEqual({ answeredBy: app });
+    for (const [app, subjects] of Object.entries(ASKS)) {
+      for (const subject of subjects) expect(await services[app as App].request(anyRequest(subject), {})).toEqual({ answeredBy: answererOf(subject) });
     }
     for (const [app, subjects] of Object.entries(EMITS)) {
       for (const subject of subjects) await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: 'at-least-once' });
@@ -252,6 +266,15 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway reads no stream' },
     { user: 'user-service', action: 'subscribe', subject: CreateDeployment.subject, why: 'only deployment-service answers deployments.*' },
     { user: 'email-service', action: 'subscribe', subject: RegisterUser.subject, why: 'only user-service answers users.*' },
+    ...REQUESTS.filter((request) => request !== IssueVerificationLink).map(({ subject }) => ({
+      user: 'email-service',
+      action: 'publish',
+      subject,
+      why: 'email-service asks only for verification links',
+    })),
+    { user: 'gateway', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
+    { user: 'analytics-service', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
+    { user: 'email-service', action: 'subscribe', subject: IssueVerificationLink.subject, why: 'only user-service answers it' },
   ])('denies $user to $action $subject: $why', async ({ user, action, subject }) => {
     const connection = await connect({ servers: server.url, reconnect: false, user, pass: passwordOf(user) });
     const violations: string[] = [];

@@ -14,11 +14,12 @@ export interface Email {
 
 type Paragraph = string | { link: string };
 
-export function verifyEmail(user: PayloadOf<typeof UserRegistered>): Email {
+/** `verificationUrl` comes from user-service when the email is sent: the event carries no link. */
+export function verifyEmail(user: PayloadOf<typeof UserRegistered>, verificationUrl: string): Email {
   return compose('verify-email', user.email, 'Verify your email address for Media Magic', [
     `Hello ${user.name},`,
     'welcome to Media Magic! Please confirm your email address by opening this link:',
-    { link: user.verificationUrl },
+    { link: verificationUrl },
     'The link works once and expires in 24 hours. If you did not register, you can ignore this email.',
   ]);
 }

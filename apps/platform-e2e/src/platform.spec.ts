@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { Platform, waitFor } from '@mediamagic/testing';
 import { call } from './support/http';
+import { storedMessages } from './support/streams';
 
 const PASSWORD = 'correct horse battery';
 
@@ -41,6 +43,12 @@ describe('the platform, end to end', () => {
     const verification = await awaitMail('ada@example.com', /verify/i);
     const link = verification.text?.match(new RegExp(`${platform.baseUrl}/verify\\?token=[\\w-]+`))?.[0];
     expect(link, `the link in:\n${verification.text}`).toBeDefined();
+    const token = new URL(link!).searchParams.get('token')!;
+
+    // The USER stream, kept for days and readable by other services, holds the registration but no way to verify it.
+    const stored = (await storedMessages(platform.nats.url, 'USER')).join('\n');
+    expect(stored).toContain(registered.body.id);
+    for (const secret of [token, createHash('sha256').update(token).digest('hex'), 'verify?token=']) expect(stored).not.toContain(secret);
 
     // The same email again is a conflict.
     expect((await api('POST', '/users', { json: { email: 'ADA@example.com', name: 'Ada 2', password: PASSWORD } })).status).toBe(409);
@@ -54,7 +62,6 @@ describe('the platform, end to end', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     expect(await page.text()).toMatch(/verified/i);
-    const token = new URL(link!).searchParams.get('token');
     const again = await api('POST', '/users/verify', { json: { token } });
     expect(again.status).toBe(400);
     expect(again.body.message).toMatch(/already used/i);

@@ -5,6 +5,7 @@ import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructur
 import { AuthenticateUserHandler } from './authenticate-user/authenticate-user.handler';
 import type { UserServiceConfig } from './config';
 import { GetUserHandler } from './get-user/get-user.handler';
+import { IssueVerificationLinkHandler } from './issue-verification-link/issue-verification-link.handler';
 import { MIGRATIONS } from './migrations';
 import { RegisterUserHandler } from './register-user/register-user.handler';
 import { PasswordQueue, passwordQueueSettings, type PasswordQueueSettings } from './users/password-queue';
@@ -42,6 +43,7 @@ export class AppModule {
         VerifyEmailHandler,
         AuthenticateUserHandler,
         GetUserHandler,
+        IssueVerificationLinkHandler,
       ],
     };
   }

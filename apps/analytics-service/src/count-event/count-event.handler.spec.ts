@@ -12,7 +12,6 @@ const registered = () => ({
   userId: randomUUID(),
   email: 'ada@example.com',
   name: 'Ada',
-  verificationUrl: 'http://localhost:3000/verify?token=t',
   registeredAt: new Date().toISOString(),
 });
 

@@ -6,6 +6,9 @@ import { startSmtpServer, waitFor, type SmtpServer } from '@mediamagic/testing';
 import PostalMime, { type Email } from 'postal-mime';
 import { startEmailService, userRegistered, type EmailService } from '../testing/email-service.suite';
 
+/** The link in a verification email's text. */
+const linkIn = (text = '') => /https?:\/\/\S+\/verify\?token=[\w-]+/.exec(text)?.[0];
+
 describe('send verification email, without SMTP_URL: .eml files', () => {
   let directory: string;
   let service: EmailService;
@@ -26,7 +29,7 @@ describe('send verification email, without SMTP_URL: .eml files', () => {
   }
   const emailsFor = async (eventId: string) => (await mailFolder()).filter((email) => email.messageId === `<${eventId}@mediamagic>`);
 
-  it('writes the verification email with the link from the event to the new user', async () => {
+  it('writes the verification email to the new user, with a link user-service issued for them', async () => {
     const user = userRegistered('grace@example.com');
     const eventId = await service.platform.emit(UserRegistered, user);
 
@@ -35,8 +38,9 @@ describe('send verification email, without SMTP_URL: .eml files', () => {
     expect(email.from).toEqual({ address: 'no-reply@mediamagic.test', name: 'Media Magic' });
     expect(email.subject).toBe('Verify your email address for Media Magic');
     expect(email.text).toContain('Hello Ada,');
-    expect(email.text).toContain(user.verificationUrl);
-    expect(email.html).toContain(`<a href="${user.verificationUrl}">`);
+    const link = linkIn(email.text);
+    expect(service.users.linksOf(user.userId)).toContain(link);
+    expect(email.html).toContain(`<a href="${link}">`);
   });
 
   it('writes one email per event however often it is delivered, and tracks it as email.sent once', async () => {
@@ -66,17 +70,65 @@ describe('send verification email over SMTP', () => {
     await inbox?.stop();
   });
 
-  it('delivers the verification email with the link to the SMTP server, once', async () => {
+  const received = (eventId: string) => inbox.messages.filter((message) => message.messageId === `<${eventId}@mediamagic>`);
+  const emailFor = (eventId: string) => waitFor(() => received(eventId)[0], { message: `the verification email of event ${eventId} in the SMTP inbox` });
+
+  it('delivers the verification email with a link user-service issued for the user, once', async () => {
     const user = userRegistered('margaret@example.com');
     const eventId = await service.platform.emit(UserRegistered, user);
 
-    const email = await waitFor(() => inbox.messages.find((message) => message.messageId === `<${eventId}@mediamagic>`), {
-      message: 'the verification email in the SMTP inbox',
-    });
+    const email = await emailFor(eventId);
     expect(email.to).toEqual([{ address: 'margaret@example.com', name: '' }]);
     expect(email.subject).toBe('Verify your email address for Media Magic');
-    expect(email.text).toContain(user.verificationUrl);
+    expect(service.users.linksOf(user.userId)).toContain(linkIn(email.text));
     await waitFor(() => service.tracked.some((event) => event.id === `email.sent:${eventId}`), { message: 'email.sent' });
-    expect(inbox.messages.filter((message) => message.messageId === `<${eventId}@mediamagic>`)).toHaveLength(1);
+    expect(received(eventId)).toHaveLength(1);
+  });
+
+  it('gives an event published before the upgrade (version 1, a link inside) a new link, never the one it carried', async () => {
+    const stale = 'http://localhost:3000/verify?token=read-from-the-stream';
+    const user = userRegistered('barbara@example.com');
+    const body = new TextEncoder().encode(JSON.stringify({ ...user, verificationUrl: stale }));
+    const eventId = await service.platform.publish(UserRegistered.subject, body, { delivery: 'at-least-once', contentType: 'application/json' });
+
+    const email = await emailFor(eventId);
+    expect(email.text).not.toContain(stale);
+    expect(service.users.linksOf(user.userId)).toContain(linkIn(email.text));
+  });
+
+  it('retries while user-service cannot issue the link, then sends the email once', async () => {
+    const user = userRegistered('frances@example.com');
+    service.users.unavailable.set(user.userId, 1);
+    const eventId = await service.platform.emit(UserRegistered, user);
+
+    const email = await emailFor(eventId);
+    expect(service.users.linksOf(user.userId)).toContain(linkIn(email.text));
+    expect(service.deadLetters.find((letter) => letter.eventId === eventId)).toBeUndefined();
+    expect(received(eventId)).toHaveLength(1);
+  });
+
+  it('sends nothing for a user who verified already (a replayed event), and dead-letters nothing', async () => {
+    const replayed = userRegistered('hedy@example.com');
+    service.users.verified.add(replayed.userId);
+    const replayedId = await service.platform.emit(UserRegistered, replayed);
+    // Both runs of the delivery (duplicator) asked and were refused; a later event's email shows the handler moved on.
+    await waitFor(() => service.users.asked.filter((userId) => userId === replayed.userId).length >= 2, { message: 'both requests for a link' });
+    await emailFor(await service.platform.emit(UserRegistered, userRegistered('hedy.later@example.com')));
+
+    expect(received(replayedId)).toEqual([]);
+    expect(inbox.to('hedy@example.com')).toEqual([]);
+    expect(service.deadLetters.find((letter) => letter.eventId === replayedId)).toBeUndefined();
+    expect(service.tracked.filter((event) => event.id === `email.sent:${replayedId}`)).toEqual([]);
+  });
+
+  it('dead-letters the event of a user user-service does not know, with the reason, at once', async () => {
+    const user = userRegistered('nobody.known@example.com');
+    service.users.unknown.add(user.userId);
+    const eventId = await service.platform.emit(UserRegistered, user);
+
+    const letter = await waitFor(() => service.deadLetters.find((dead) => dead.eventId === eventId), { message: 'the dead letter' });
+    expect(letter).toMatchObject({ subject: 'user.registered', group: 'email-service.send-verification-email', attempts: 1 });
+    expect(letter.reason).toContain('user not found');
+    expect(received(eventId)).toEqual([]);
   });
 });

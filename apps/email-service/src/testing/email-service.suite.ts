@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { IssueVerificationLink } from '@mediamagic/contracts';
+import { ConflictError, NotFoundError, UnavailableError } from '@mediamagic/errors';
 import { PubSub, type Message, type TrackingEvent } from '@mediamagic/pubsub';
 import { duplicator, MemoryBroker, MemoryTransport, readDeadLetter, type DeadLetter } from '@mediamagic/pubsub/testing';
 import { AppModule, SERVICE } from '../app.module';
@@ -20,7 +22,41 @@ export interface EmailService {
   trackedMessages: Message[];
   /** Every dead letter so far, with the id of the event it holds. */
   deadLetters: Array<DeadLetter & { eventId: string }>;
+  /** Answers the requests for verification links, as user-service would. */
+  users: StandInUserService;
   close(): Promise<void>;
+}
+
+/** user-service's part, played on the same broker: a new verification link per request, unless told otherwise. */
+export class StandInUserService {
+  /** The user of every request so far, answered or refused. */
+  readonly asked: string[] = [];
+  /** Every link issued so far, in order. */
+  readonly issued: Array<{ userId: string; verificationUrl: string }> = [];
+  /** Users whose address is verified already: 409. */
+  readonly verified = new Set<string>();
+  /** Users it does not know: 404. */
+  readonly unknown = new Set<string>();
+  /** How many more requests to refuse with 503 (away, starting), per user. */
+  readonly unavailable = new Map<string, number>();
+
+  linksOf(userId: string): string[] {
+    return this.issued.filter((link) => link.userId === userId).map((link) => link.verificationUrl);
+  }
+
+  issue(userId: string): { verificationUrl: string } {
+    this.asked.push(userId);
+    if (this.verified.has(userId)) throw new ConflictError('email is already verified');
+    if (this.unknown.has(userId)) throw new NotFoundError('user not found');
+    const refusals = this.unavailable.get(userId) ?? 0;
+    if (refusals > 0) {
+      this.unavailable.set(userId, refusals - 1);
+      throw new UnavailableError('user-service is starting');
+    }
+    const verificationUrl = `http://localhost:3000/verify?token=${randomBytes(32).toString('base64url')}`;
+    this.issued.push({ userId, verificationUrl });
+    return { verificationUrl };
+  }
 }
 
 /** The app over a memory broker and a throwaway database, every event handled twice (what a redelivery does). */
@@ -47,8 +83,11 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   await platform.subscribe('dead-letter.>', async (message) => void deadLetters.push({ ...readDeadLetter(message), eventId: message.id }), {
     delivery: 'at-least-once',
   });
+  const users = new StandInUserService();
+  await platform.reply(IssueVerificationLink, ({ userId }) => users.issue(userId));
   return {
     platform,
+    users,
     tracked,
     trackedMessages,
     deadLetters,
@@ -60,13 +99,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   };
 }
 
-export const userRegistered = (email = 'ada@example.com', token = randomUUID()) => ({
-  userId: randomUUID(),
-  email,
-  name: 'Ada',
-  verificationUrl: `http://localhost:3000/verify?token=${token}`,
-  registeredAt: new Date().toISOString(),
-});
+export const userRegistered = (email = 'ada@example.com') => ({ userId: randomUUID(), email, name: 'Ada', registeredAt: new Date().toISOString() });
 
 export const deployment = (ownerEmail = 'ada@example.com', name = `chat-${randomUUID().slice(0, 8)}`) => ({
   deploymentId: randomUUID(),

@@ -8,7 +8,6 @@ import { contextOf, type Message, type RequestOf, type ResponseOf, type ParsedRe
 import { OnRequest } from '@mediamagic/pubsub/nest';
 import { PasswordQueue } from '../users/password-queue';
 import { toUserView, USER_COLUMNS, type UserRow } from '../users/user-view';
-import { newVerificationToken, VerificationLinks } from '../users/verification-token';
 
 type Registration = ParsedRequestOf<typeof RegisterUser>;
 
@@ -18,14 +17,12 @@ export class RegisterUserHandler {
     @Inject(PasswordQueue) private readonly passwords: PasswordQueue,
     @Inject(Database) private readonly db: Database,
     @Inject(Outbox) private readonly outbox: Outbox,
-    @Inject(VerificationLinks) private readonly links: VerificationLinks,
   ) {}
 
   @OnRequest(RegisterUser)
   async register({ email, name, password }: Registration, message: Message): Promise<ResponseOf<typeof RegisterUser>> {
     // Hashed before the transaction: ~100 ms of key derivation should not hold a database connection.
     const passwordHash = await this.passwords.hash(password, message.deadline);
-    const { token, tokenHash } = newVerificationToken();
     // The idempotency fingerprint leaves the password out: a fast sha256 of it, stored, would undo scrypt.
     const fingerprint: Omit<RequestOf<typeof RegisterUser>, 'password'> = { email, name };
     // A repeat of the same Idempotency-Key answers the first result: the event was written with it, once.
@@ -35,20 +32,10 @@ export class RegisterUserHandler {
         .catch((error: unknown) => {
           throw isUniqueViolation(error, 'users_email_key') ? new ConflictError('email is already registered') : error;
         });
-      await tx.query(`insert into verification_tokens (token_hash, user_id, expires_at) values ($1, $2, now() + interval '24 hours')`, [tokenHash, row!.id]);
       const user = toUserView(row!);
-      await this.outbox.emit(
-        tx,
-        UserRegistered,
-        {
-          userId: user.id,
-          email: user.email,
-          name: user.name,
-          verificationUrl: this.links.linkFor(token),
-          registeredAt: user.createdAt,
-        },
-        { context: contextOf(message) },
-      );
+      // No link in the event: email-service asks for one when it sends the email (IssueVerificationLinkHandler).
+      const registered = { userId: user.id, email: user.email, name: user.name, registeredAt: user.createdAt };
+      await this.outbox.emit(tx, UserRegistered, registered, { context: contextOf(message) });
       return user;
     });
     faultPoint('users.register');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { RegisterUser, UserRegistered, UserVerified } from '@mediamagic/contracts';
+import { IssueVerificationLink, RegisterUser, UserRegistered, UserVerified } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
 import { PubSub, type Message, type PayloadOf, type RequestOf, type RequestOptions, type TrackingEvent } from '@mediamagic/pubsub';
 import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
@@ -76,6 +76,11 @@ export function withIdempotencyKey(idempotencyKey: string): RequestOptions {
 /** The user.registered event of `email`, once it has arrived. */
 export async function registeredEventOf(harness: UserServiceHarness, email: string): Promise<Received<PayloadOf<typeof UserRegistered>>> {
   return waitFor(() => harness.registered.find((event) => event.payload.email === email.toLowerCase()), { message: `user.registered of ${email}` });
+}
+
+/** The token of a new verification link for `userId`, asked for as email-service asks when it sends the email. */
+export async function verificationTokenFor(harness: UserServiceHarness, userId: string): Promise<string> {
+  return tokenOf((await harness.client.request(IssueVerificationLink, { userId })).verificationUrl);
 }
 
 /** The token of the link in a verification email. */

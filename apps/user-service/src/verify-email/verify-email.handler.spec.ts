@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetUser, RegisterUser, VerifyEmail } from '@mediamagic/contracts';
 import { failureOf, waitFor } from '@mediamagic/testing';
 import { hashVerificationToken } from '../users/verification-token';
-import { newRegistration, registeredEventOf, startUserService, tokenOf, withIdempotencyKey, type UserServiceHarness } from '../testing/user-service.suite';
+import { newRegistration, startUserService, verificationTokenFor, withIdempotencyKey, type UserServiceHarness } from '../testing/user-service.suite';
 
 describe('VerifyEmail', () => {
   let service: UserServiceHarness;
@@ -13,9 +13,8 @@ describe('VerifyEmail', () => {
 
   /** Registers a new user and returns it with the token of its verification email. */
   async function registered() {
-    const registration = newRegistration();
-    const user = await service.client.request(RegisterUser, registration);
-    return { user, token: tokenOf((await registeredEventOf(service, registration.email)).payload.verificationUrl) };
+    const user = await service.client.request(RegisterUser, newRegistration());
+    return { user, token: await verificationTokenFor(service, user.id) };
   }
 
   const verifiedEventOf = (userId: string) =>
@@ -38,6 +37,22 @@ describe('VerifyEmail', () => {
 
     expect(await failureOf(service.client.request(VerifyEmail, { token }))).toEqual({ statusCode: 400, message: 'this verification link was already used' });
     // Events arrive in order: once a later verification's event is here, a second one for this user would be too.
+    const later = await registered();
+    await service.client.request(VerifyEmail, { token: later.token });
+    await verifiedEventOf(later.user.id);
+    expect(service.verified.filter((event) => event.payload.userId === user.id)).toHaveLength(1);
+  });
+
+  it('uses up every link the user was sent: an older email verifies nothing more, and user.verified is emitted once', async () => {
+    const { user, token: older } = await registered();
+    const newer = await verificationTokenFor(service, user.id);
+
+    await service.client.request(VerifyEmail, { token: newer });
+
+    expect(await failureOf(service.client.request(VerifyEmail, { token: older }))).toEqual({
+      statusCode: 400,
+      message: 'this verification link was already used',
+    });
     const later = await registered();
     await service.client.request(VerifyEmail, { token: later.token });
     await verifiedEventOf(later.user.id);

@@ -32,4 +32,10 @@ describe('event catalog', () => {
     // Unknown fields are refused, so a typo in a publisher cannot silently drop data.
     expect(() => DeploymentCreated.schema.parse({ ...created, extra: 1 })).toThrow(/extra/);
   });
+
+  it('reads a user.registered of version 1 without the link it carried (what is published is what the schema parsed)', () => {
+    const registered = { userId: '7d1c2f0e-5b9a-4f7e-8a8b-2c3d4e5f6a7b', email: 'ada@example.com', name: 'Ada', registeredAt: new Date().toISOString() };
+
+    expect(UserRegistered.schema.parse({ ...registered, verificationUrl: 'http://localhost:3000/verify?token=t' })).toEqual(registered);
+  });
 });

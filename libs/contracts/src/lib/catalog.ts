@@ -4,7 +4,7 @@ import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucce
 import { UserRegistered, UserVerified } from './user.events';
 import { AnalyticsSummary } from './analytics.requests';
 import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from './deployment.requests';
-import { AuthenticateUser, GetUser, RegisterUser, VerifyEmail } from './user.requests';
+import { AuthenticateUser, GetUser, IssueVerificationLink, RegisterUser, VerifyEmail } from './user.requests';
 
 /** Every domain event of the platform, for tooling (documentation, analytics) that wants them all. */
 export const CATALOG: readonly EventDefinition[] = [UserRegistered, UserVerified, DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted];
@@ -21,6 +21,7 @@ export const REQUESTS: readonly RequestDefinition[] = [
   VerifyEmail,
   AuthenticateUser,
   GetUser,
+  IssueVerificationLink,
   CreateDeployment,
   ListDeployments,
   GetDeployment,

@@ -4,18 +4,22 @@ import { z } from 'zod';
 const id = z.uuid();
 const at = z.iso.datetime();
 
-/** Carries what the verification email needs, so email-service never calls user-service back. */
+/**
+ * A notification, not the state: it carries no token or link, because the USER stream keeps every event for
+ * days and any service with a consumer on it can read them. email-service asks user-service for a fresh link
+ * (`users.issue-verification-link`) when it sends the verification email.
+ */
 export const UserRegistered = defineEvent({
   subject: 'user.registered',
-  version: 1,
+  version: 2,
   delivery: 'at-least-once',
-  description: 'A user registered and must verify their email address.',
-  schema: z.strictObject({
+  description: 'A user registered and must verify their email address. Carries no link: ask users.issue-verification-link.',
+  // Not strict: version 1 carried `verificationUrl`; those events, still in the stream after an upgrade, are
+  // read without it. Fields a publisher adds are dropped before publishing, never sent.
+  schema: z.object({
     userId: id,
     email: z.email(),
     name: z.string().min(1),
-    /** `<PUBLIC_URL>/verify?token=<token>`: the single-use link, valid 24 hours. */
-    verificationUrl: z.url(),
     registeredAt: at,
   }),
 });

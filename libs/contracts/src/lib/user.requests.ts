@@ -45,3 +45,12 @@ export const GetUser = defineRequest({
   request: z.strictObject({ id: z.uuid() }),
   response: UserView,
 });
+
+export const IssueVerificationLink = defineRequest({
+  subject: 'users.issue-verification-link',
+  description:
+    'A new single-use verification link (24 hours) for an unverified user, for the email that carries it; 404 when unknown, 409 when already verified.',
+  request: z.strictObject({ userId: z.uuid() }),
+  /** `<PUBLIC_URL>/verify?token=<token>`. */
+  response: z.object({ verificationUrl: z.url() }),
+});

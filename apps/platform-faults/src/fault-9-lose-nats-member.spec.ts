@@ -14,6 +14,11 @@ const OWNER = 'owner@example.com';
  * a lost machine); at three quarters it is started again and rejoins. The other two keep a majority: a new
  * leader is elected, the services connected to the lost member reconnect to the others, no request fails
  * and no event is lost or doubled.
+ *
+ * Not yet part of `npm test` (run it with `npx nx run platform-faults:fault-9`): events are never lost or
+ * doubled, but about one run in three still fails a request or two — a request in flight on the member that
+ * dies is lost with it, and the caller waits out its deadline (504). Resending such a request safely (it carries
+ * an Idempotency-Key, or the contract says it is a read) within the deadline is the open part of issue 14.
  */
 describe('fault 9: a NATS cluster of three loses a member during 200 deployments', () => {
   const scenario = usePlatform('fault-9', { natsCluster: 3 });

@@ -49,7 +49,15 @@ export function createHttpAdapter(config: Pick<GatewayConfig, 'TRUST_PROXY'>): F
     void reply.header('x-request-id', request.id).headers(NOSNIFF);
     done();
   });
+  // A keep-alive connection still busy when the stop began would stay open after its last answer, and hold the stop
+  // until its client lets go: once stopping, every answer closes its connection.
+  let stopping = false;
+  fastify.addHook('preClose', (done) => {
+    stopping = true;
+    done();
+  });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (stopping) void reply.header('connection', 'close');
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
       void reply.header('content-security-policy', HTML_CONTENT_SECURITY_POLICY);

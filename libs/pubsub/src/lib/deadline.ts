@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidError } from '@mediamagic/errors';
 import { z } from 'zod';
+import { CE } from './cloudevents';
 import { NoRespondersError, RequestTimeoutError } from './errors';
 import type { Envelope, Headers } from './message';
 import type { Transport } from './transport';
@@ -37,18 +38,34 @@ export function deadlineOf(headers: Headers): Date | undefined {
 }
 
 /**
+ * How long one attempt of a request that may be sent twice waits before it is sent again. A request in flight
+ * on a broker that dies with it (a lost member of a NATS cluster) gets no answer at all: waiting out the whole
+ * deadline would fail it, sending it again reaches a live member.
+ */
+const ATTEMPT_MS = 2_000;
+
+/**
  * Sends the request; while nobody listens on its subject (a service starting or restarting), tries again,
- * backing off, until the deadline, so the caller waits for the service instead of failing at once. Here,
- * above the transports, so that NATS and the memory broker wait alike.
+ * backing off, until the deadline, so the caller waits for the service instead of failing at once. A request
+ * that carries an Idempotency-Key may be sent twice (its responder answers a repeat with the first answer), so
+ * an attempt without an answer is sent again too. Here, above the transports, so that NATS and the memory
+ * broker wait alike.
  */
 export async function requestBefore(transport: Transport, envelope: Envelope, deadline: Date): Promise<Envelope> {
+  const resendable = envelope.headers[CE.idempotencyKey] !== undefined;
+  const waited = () => new RequestTimeoutError(envelope.subject, Date.now() - started);
+  const started = Date.now();
   let nobody: NoRespondersError | undefined;
   for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(2 * pause, LONGEST_PAUSE_MS)) {
     const remaining = deadline.getTime() - Date.now();
-    if (remaining <= 0) throw nobody ?? new RequestTimeoutError(envelope.subject, 0);
+    if (remaining <= 0) throw nobody ?? waited();
     try {
-      return await transport.request(envelope, remaining);
+      return await transport.request(envelope, resendable ? Math.min(remaining, ATTEMPT_MS) : remaining);
     } catch (error) {
+      if (resendable && error instanceof RequestTimeoutError) {
+        if (deadline.getTime() > Date.now()) continue;
+        throw waited();
+      }
       if (!(error instanceof NoRespondersError)) throw error;
       nobody = error;
       const left = deadline.getTime() - Date.now();

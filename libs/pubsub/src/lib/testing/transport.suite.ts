@@ -503,6 +503,27 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
         await caller.request(Echo, { text: 'in time' });
         expect(handled).toEqual(['in time']);
       });
+
+      it('sends a request with an Idempotency-Key again when an attempt gets no answer in time; one without a key only once', async () => {
+        const Echo = newEcho();
+        const seen: string[] = [];
+        const service = await connect('forgetful');
+        await service.reply(Echo, async ({ text }, message) => {
+          seen.push(text);
+          // The first delivery's answer comes too late, as if it had been lost with a broker that died.
+          if (seen.length === 1) await sleep(3_000);
+          return { deadline: message.deadline!.toISOString() };
+        });
+        const caller = await connect('caller');
+
+        const keyed = { timeoutMs: 5_000, context: { idempotencyKey: 'resend-1' } };
+        await expect(caller.request(Echo, { text: 'keyed' }, keyed)).resolves.toEqual({ deadline: expect.any(String) });
+        expect(seen).toEqual(['keyed', 'keyed']);
+        // Without a key a repeat could act twice: the caller waits out its deadline instead.
+        seen.length = 0;
+        await expect(caller.request(Echo, { text: 'unkeyed' }, { timeoutMs: 2_500 })).rejects.toMatchObject({ statusCode: 504 });
+        expect(seen).toEqual(['unkeyed']);
+      }, 20_000);
     });
 
     it('lets every live (at-most-once) group hear an at-least-once event as it is published, besides its durable consumers', async () => {

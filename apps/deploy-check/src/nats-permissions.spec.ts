@@ -36,7 +36,7 @@ import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
 const AUTHORIZATION = join(ROOT, 'docker/nats/authorization.conf');
 const BINARY = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
 
-// What each service does on NATS (see the specification and the apps' handlers). Subjects come from the contracts.
+// What each service does on NATS (see docs/events.md and the apps' handlers). Subjects come from the contracts.
 const ANSWERS: Record<App, string[]> = {
   'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser, IssueVerificationLink].map((request) => request.subject),
   'deployment-service': [CreateDeployment, ListDeployments, GetDeployment, GetDeploymentEvents, DeleteDeployment].map((request) => request.subject),

@@ -1,5 +1,12 @@
 export { UserRegistered, UserVerified } from './lib/user.events';
-export { DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted } from './lib/deployment.events';
+export {
+  DeploymentCreated,
+  DeploymentProvisioningStarted,
+  DeploymentProgress,
+  DeploymentSucceeded,
+  DeploymentFailed,
+  DeploymentDeleted,
+} from './lib/deployment.events';
 export { CATALOG, DOMAIN_STREAMS, REQUESTS } from './lib/catalog';
 export { UserView, RegisterUser, VerifyEmail, AuthenticateUser, GetUser, IssueVerificationLink } from './lib/user.requests';
 export {

@@ -19,7 +19,8 @@ export class CountEventHandler implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     // The group the decorator gives countTrackingEvent: one handler, one group (`<service>.<handler>`).
     const options = { group: `${this.pubsub.service}.count-event`, concurrency: CONCURRENCY };
-    for (const definition of CATALOG) {
+    // Progress reports are not facts worth counting: only the stored (at-least-once) events are.
+    for (const definition of CATALOG.filter((event) => event.delivery === 'at-least-once')) {
       await this.pubsub.on(definition, (_payload, message) => this.countDomainEvent(definition.subject, message), options);
     }
   }

@@ -19,6 +19,26 @@ export const DeploymentCreated = defineEvent({
   schema: deployment.extend({ replicas: z.int().positive(), createdAt: at }),
 });
 
+export const DeploymentProvisioningStarted = defineEvent({
+  subject: 'deployment.provisioning-started',
+  version: 1,
+  delivery: 'at-least-once',
+  description: 'The rollout began provisioning a deployment.',
+  schema: deployment.extend({ startedAt: at }),
+});
+
+/**
+ * How far a rollout has come. Non-crucial (seed 003): at most once, never stored or retried; a missed one is
+ * replaced by the next, and the at-least-once events carry every change of state.
+ */
+export const DeploymentProgress = defineEvent({
+  subject: 'deployment.progress',
+  version: 1,
+  delivery: 'at-most-once',
+  description: 'How far the rollout of a deployment has come, from 0 to 1.',
+  schema: z.strictObject({ deploymentId: z.uuid(), ownerId: z.uuid(), progress: z.number().min(0).max(1), at }),
+});
+
 export const DeploymentSucceeded = defineEvent({
   subject: 'deployment.succeeded',
   version: 1,

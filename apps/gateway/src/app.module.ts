@@ -10,6 +10,8 @@ import { DeploymentsController } from './deployments/deployments.controller';
 import { DeploymentViews } from './deployments/deployment-views';
 import { HealthController } from './health/health.controller';
 import { LimitsModule } from './limits/limits.module';
+import { LiveController } from './live/live.controller';
+import { LiveModule } from './live/live.module';
 import { ErrorFilter } from './http/error-filter';
 import { RequestValidationPipe } from './http/validation.pipe';
 import { UsersController } from './users/users.controller';
@@ -43,8 +45,8 @@ export class AppModule {
   static register(infrastructure: Infrastructure): DynamicModule {
     return {
       module: AppModule,
-      imports: [PubSubModule.forRoot(infrastructure.pubsub), LimitsModule.register(infrastructure.config)],
-      controllers: [UsersController, AuthController, DeploymentsController, AnalyticsController, VerifyController, HealthController],
+      imports: [PubSubModule.forRoot(infrastructure.pubsub), LimitsModule.register(infrastructure.config), LiveModule.register(infrastructure.config)],
+      controllers: [UsersController, AuthController, LiveController, DeploymentsController, AnalyticsController, VerifyController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: infrastructure.config },
         AccessTokens,

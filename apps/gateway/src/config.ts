@@ -42,6 +42,8 @@ export const GatewayConfig = CommonEnv.extend({
   // Requests per minute per client address to the unauthenticated routes; 0 switches these limits off.
   AUTH_RATE_LIMIT: z.coerce.number<string>().int('must be a whole number').min(0, 'must be 0 (off) or more').default(30),
   TRUST_PROXY: TrustProxy,
+  // The comment line on idle live streams (GET /deployments/live), before proxies give up on them.
+  LIVE_KEEP_ALIVE_MS: z.coerce.number<string>().int('must be a whole number').min(100, 'must be at least 100').default(15_000),
 });
 export type GatewayConfig = z.output<typeof GatewayConfig>;
 

@@ -7,3 +7,4 @@ export { loadServices, serviceSpec, SERVICE_SPECS, SERVICES, ROOT, type Service,
 export { Platform, databaseName, instanceName, type PlatformOptions, type ExitStatus, type EnvOverrides } from './lib/platform';
 export { failureOf } from './lib/failure-of';
 export { authBurst, requestFrom, signUpAndLogIn, type BurstOptions, type HttpAnswer, type SignUp, type StatusCounts } from './lib/burst';
+export { openSse, type ServerSentEvent, type SseStream } from './lib/sse';

@@ -24,6 +24,7 @@ describe('API docs', () => {
       '/analytics/summary',
       '/auth/login',
       '/deployments',
+      '/deployments/live',
       '/deployments/{id}',
       '/deployments/{id}/events',
       '/health',

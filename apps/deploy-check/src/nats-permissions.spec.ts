@@ -14,6 +14,7 @@ import {
   DeploymentCreated,
   DeploymentDeleted,
   DeploymentFailed,
+  DeploymentProgress,
   DeploymentSucceeded,
   DOMAIN_STREAMS,
   GetDeployment,
@@ -246,6 +247,31 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     expect(violations).toEqual([]);
   });
 
+  it('lets the gateway read DEPLOYMENT through an ordered consumer and hear the progress reports, as its live stream does', async () => {
+    // deployment-service makes the stream and publishes, as at its start.
+    const owner = await connect({ servers: server.url, reconnect: false, user: 'deployment-service', pass: passwordOf('deployment-service') });
+    const deploymentStream = DOMAIN_STREAMS.find((stream) => stream.name === 'DEPLOYMENT')!;
+    const ownerJsm = await jetstreamManager(owner);
+    if (!(await ownerJsm.streams.names().next()).includes('DEPLOYMENT')) {
+      await ownerJsm.streams.add({ name: 'DEPLOYMENT', subjects: [...deploymentStream.subjects], storage: StorageType.Memory });
+    }
+    const gateway = await connect({ servers: server.url, reconnect: false, user: 'gateway', pass: passwordOf('gateway') });
+    const violations: string[] = [];
+    const watching = watchViolations(gateway, 'gateway', violations);
+    // Who publishes the progress reports is deployment-service's row; a refused subscription would be a violation.
+    gateway.subscribe(DeploymentProgress.subject);
+    const lastSeq = (await (await jetstreamManager(gateway)).streams.info('DEPLOYMENT')).state.last_seq;
+    const consumer = await jetstream(gateway).consumers.get('DEPLOYMENT', { opt_start_seq: lastSeq + 1 });
+    await jetstream(owner).publish(DeploymentCreated.subject, '{}');
+    const read = await consumer.next({ expires: 5_000 });
+    expect(read?.subject).toBe(DeploymentCreated.subject);
+    await gateway.flush();
+    await gateway.close();
+    await owner.close();
+    await watching;
+    expect(violations).toEqual([]);
+  });
+
   it.each([
     { user: 'gateway', action: 'publish', subject: '$KV.another-bucket.key', why: 'the gateway writes its own bucket only' },
     { user: 'gateway', action: 'publish', subject: `$JS.API.STREAM.DELETE.KV_${LIMITS_BUCKET}`, why: 'the gateway deletes no stream, its bucket neither' },
@@ -263,7 +289,22 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
     { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only what changes a deployment it holds' },
     { user: 'gateway', action: 'subscribe', subject: DeploymentCreated.subject, why: 'a new deployment is pending, which the gateway never holds' },
-    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway reads no stream' },
+    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway makes only named ordered consumers' },
+    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.live_1', why: 'the live stream reads DEPLOYMENT only' },
+    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.DURABLE.CREATE.DEPLOYMENT.spy', why: 'the gateway makes no durable consumer' },
+    { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT.spy.deployment.created', why: 'its ordered consumers take no filter' },
+    {
+      user: 'gateway',
+      action: 'publish',
+      subject: '$JS.ACK.DEPLOYMENT.email-service.1.1.1.1.1.1',
+      why: "the gateway acks nothing: another group's message stays that group's",
+    },
+    {
+      user: 'gateway',
+      action: 'publish',
+      subject: '$JS.API.CONSUMER.DELETE.DEPLOYMENT.email-service',
+      why: "the gateway removes no consumer, another group's neither",
+    },
     { user: 'user-service', action: 'subscribe', subject: CreateDeployment.subject, why: 'only deployment-service answers deployments.*' },
     { user: 'email-service', action: 'subscribe', subject: RegisterUser.subject, why: 'only user-service answers users.*' },
     ...REQUESTS.filter((request) => request !== IssueVerificationLink).map(({ subject }) => ({

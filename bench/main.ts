@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   if ([3, 4, 5, 6].some((part) => PARTS.has(part))) {
     for (const part of await platformPart(PARTS)) outcomes.push(part);
   }
+  if (PARTS.has(8)) outcomes.push({ title: '8. Live stream: 1,000 open streams on one gateway', outcome: await (await import('./live.part')).livePart() });
 
   const results = outcomes.flatMap((o) => o.outcome.results);
   const notes = notesOf(results);

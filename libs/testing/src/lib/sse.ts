@@ -23,10 +23,10 @@ export interface SseStream {
 
 /**
  * Opens `url` as an EventSource would (GET, Accept: text/event-stream), with any headers (Authorization,
- * Last-Event-ID), and parses the frames as they arrive into `events`. Plain node:http, one connection per stream:
+ * Last-Event-ID), and parses the frames as they arrive into `events` (and hands each to `onEvent`). Plain node:http, one connection per stream:
  * fetch's pool opens a new idle connection when a stream is aborted, which would hold the server's close.
  */
-export function openSse(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
+export function openSse(url: string, headers: Record<string, string> = {}, onEvent?: (event: ServerSentEvent) => void): Promise<SseStream> {
   return new Promise((resolve, reject) => {
     const outgoing = request(url, { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (response) => {
       const events: ServerSentEvent[] = [];
@@ -46,7 +46,9 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
         buffer += chunk;
         let end: number;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
-          events.push(parseFrame(buffer.slice(0, end)));
+          const event = parseFrame(buffer.slice(0, end));
+          events.push(event);
+          onEvent?.(event);
           buffer = buffer.slice(end + 2);
         }
       });

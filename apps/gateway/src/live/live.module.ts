@@ -1,4 +1,4 @@
-import { Inject, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
 import type { GatewayConfig } from '../config';
 import { LiveFeed } from './live-feed';
 import { LiveHub } from './live-hub';
@@ -7,6 +7,7 @@ import { LiveHub } from './live-hub';
 export const LIVE_QUEUE_LIMIT = 128;
 
 /** Ends the live streams first when the gateway stops: an open stream would otherwise hold the HTTP server's close. */
+@Injectable()
 class LiveShutdown implements OnModuleDestroy {
   constructor(
     @Inject(LiveHub) private readonly hub: LiveHub,

@@ -64,6 +64,8 @@ export class LiveController {
     };
     const client = this.hub.open(callerId, sink, resumeAfter);
     response.on('close', () => client.close('gone'));
+    // A connection that broke mid-write: the client is gone, and an unheard error must not end the process.
+    response.on('error', () => client.close('gone'));
     if (resumeAfter !== undefined) {
       // The headers are out: a resume that fails drops the connection, and the client comes back with its id.
       this.feed.resume(client, resumeAfter).catch(() => client.close('failed'));

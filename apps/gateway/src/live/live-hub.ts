@@ -29,6 +29,11 @@ export class LiveHub {
     return size;
   }
 
+  /** How many streams `ownerId` has open here. */
+  countOf(ownerId: string): number {
+    return this.byOwner.get(ownerId)?.size ?? 0;
+  }
+
   get stopping(): boolean {
     return this.stopped;
   }

@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import { BearerAuthGuard } from '../auth/bearer-auth.guard';
 import { CallerId } from '../auth/caller-id.decorator';
 import { ApiErrors } from '../http/api-docs';
+import { tooManyRequests } from '../limits/too-many-requests';
 import type { LiveSink } from './live-client';
 import { seqOfCursor } from './live-event';
 import { LiveFeed } from './live-feed';
@@ -13,6 +14,8 @@ import { LiveHub } from './live-hub';
 
 // A client that lost the connection tries again after this long (EventSource's `retry` field).
 const RETRY_MS = 1_000;
+/** Open streams per user on one gateway: a browser's tabs, a few devices, with room to spare. */
+export const LIVE_STREAMS_PER_CALLER = 32;
 
 const DESCRIPTION = `Server-Sent Events of the caller's deployments, and nobody else's. Each change of a deployment is an event with an
 \`id:\`, its subject as \`event:\` and \`data: {"deploymentId","type","version","status","time", "name", "model", ...}\`
@@ -21,7 +24,7 @@ const DESCRIPTION = `Server-Sent Events of the caller's deployments, and nobody 
 (0 to 1) and no id: these are not kept, and a missed one is replaced by the next. A comment line (\`: keep-alive\`) comes
 every 15 s. A client that reconnects with the \`Last-Event-ID\` header gets what it missed (as far back as the stream keeps
 events), then the live events. A client that does not keep up is disconnected, and loses nothing if it reconnects so.
-The stream notifies: \`GET /deployments/{id}\` gives the whole state.`;
+At most 32 streams per user at once (429 beyond). The stream notifies: \`GET /deployments/{id}\` gives the whole state.`;
 
 /** GET /deployments/live. Registered before DeploymentsController, so that `live` is never read as an id. */
 @ApiTags('deployments')
@@ -40,11 +43,16 @@ export class LiveController {
   @ApiProduces('text/event-stream')
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'the last `id:` received: resume after it' })
   @ApiResponse({ status: 200, description: 'a text/event-stream that stays open', content: { 'text/event-stream': { schema: { type: 'string' } } } })
-  @ApiErrors(400, 503)
+  @ApiErrors(400, 429, 503)
   async live(@CallerId() callerId: string, @Headers('last-event-id') lastEventId: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     const resumeAfter = lastEventId === undefined ? undefined : seqOfCursor(lastEventId);
     if (this.hub.stopping) throw new UnavailableError('the gateway is stopping; connect again');
     await this.feed.ready();
+    // A stream costs a connection and a queue: one caller cannot take the gateway's memory by opening thousands.
+    // Counted after the last await, so that requests arriving together cannot all pass.
+    if (this.hub.countOf(callerId) >= LIVE_STREAMS_PER_CALLER) {
+      throw tooManyRequests(`at most ${LIVE_STREAMS_PER_CALLER} live streams at once per user`, RETRY_MS / 1000);
+    }
     // From here the answer is the stream: Fastify sends nothing more, and the headers it gathered go out now.
     void reply.hijack();
     const response = reply.raw;

@@ -5,6 +5,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { DOMAIN_STREAMS } from '@mediamagic/contracts';
 import { openSse, startNatsServer, waitFor, type NatsServer, type SseStream } from '@mediamagic/testing';
 import { startTestGateway, TEST_JWT_SECRET, type TestGateway } from '../testing/test-gateway';
+import { LIVE_STREAMS_PER_CALLER } from './live.controller';
 import { LIVE_QUEUE_LIMIT } from './live.module';
 import { LiveHub } from './live-hub';
 
@@ -176,12 +177,21 @@ describe('GET /deployments/live', () => {
     }
   });
 
+  it('refuses a user more than LIVE_STREAMS_PER_CALLER streams at once, with a 429 and Retry-After', async () => {
+    const user = randomUUID();
+    for (let i = 0; i < LIVE_STREAMS_PER_CALLER; i++) expect((await live(user)).status).toBe(200);
+    const one = await live(user);
+    expect(one.status).toBe(429);
+    expect(one.headers['retry-after']).toBe('1');
+    expect((await live(bob)).status).toBe(200);
+  });
+
   it('is documented in the OpenAPI document: the event stream, the Last-Event-ID header, the bearer scheme', async () => {
     const operation = (await gateway.inject({ method: 'GET', url: '/docs-json' })).json().paths['/deployments/live'].get;
     expect(operation.security).toEqual([{ bearer: [] }]);
     expect(Object.keys(operation.responses['200'].content)).toEqual(['text/event-stream']);
     expect(operation.parameters).toContainEqual(expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false }));
-    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '503']);
+    expect(Object.keys(operation.responses).sort()).toEqual(['200', '400', '401', '429', '503']);
   });
 
   it('ends the open streams when the gateway stops, without waiting for the clients', async () => {

@@ -28,7 +28,7 @@ import {
   VerifyEmail,
 } from '@mediamagic/contracts';
 import { defineRequest, PermanentError, type PubSub } from '@mediamagic/pubsub';
-import { createPubSub, DeadLetterQueue, type NatsTransport } from '@mediamagic/pubsub/nats';
+import { createPubSub, DeadLetterQueue, inboxPrefixOf, type NatsTransport } from '@mediamagic/pubsub/nats';
 import { serviceSpec, startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { z } from 'zod';
 import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
@@ -228,7 +228,13 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
   });
 
   it('lets the gateway create its KV bucket of rate limits, read a key and update it by revision, as KvBucket does', async () => {
-    const connection = await connect({ servers: server.url, reconnect: false, user: 'gateway', pass: passwordOf('gateway') });
+    const connection = await connect({
+      servers: server.url,
+      reconnect: false,
+      user: 'gateway',
+      pass: passwordOf('gateway'),
+      inboxPrefix: inboxPrefixOf('gateway'),
+    });
     const violations: string[] = [];
     const watching = watchViolations(connection, 'gateway', violations);
     const jsm = await jetstreamManager(connection);
@@ -275,6 +281,17 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'gateway', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
     { user: 'analytics-service', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
     { user: 'email-service', action: 'subscribe', subject: IssueVerificationLink.subject, why: 'only user-service answers it' },
+    // Replies travel on the caller's own inbox prefix: a verification link, answered to email-service, is heard by nobody else.
+    ...[...APPS, 'dead-letter-queue'].flatMap((user, i, users) => [
+      { user, action: 'subscribe', subject: '_INBOX.>', why: 'no service hears the shared inbox' },
+      { user, action: 'subscribe', subject: `${inboxPrefixOf(users[(i + 1) % users.length]!)}.>`, why: "no service hears another's replies" },
+    ]),
+    {
+      user: 'analytics-service',
+      action: 'subscribe',
+      subject: `${inboxPrefixOf('email-service')}.>`,
+      why: 'the link user-service answers goes to email-service only',
+    },
   ])('denies $user to $action $subject: $why', async ({ user, action, subject }) => {
     const connection = await connect({ servers: server.url, reconnect: false, user, pass: passwordOf(user) });
     const violations: string[] = [];

@@ -15,11 +15,11 @@ const OWNER = 'owner@example.com';
  * leader is elected, the services connected to the lost member reconnect to the others, no request fails
  * and no event is lost or doubled.
  *
- * Not yet part of `npm test` (run it with `npx nx run platform-faults:fault-9`): it passed 5 of 7 runs on two busy
- * cores. Requests in flight on the dying member are now sent again when they carry an Idempotency-Key; what still
- * fails: a service whose start meets the failover gives up on a JetStream call that timed out ("cannot start:
- * timeout"), and a request without a key lost in flight waits out its deadline (504). Both are the open part of
- * issue 14.
+ * What makes it hold (each once failed this scenario): a request in flight on the dying member gets no answer, so
+ * one that may be sent twice (an Idempotency-Key, or a read its contract marks idempotent) is sent again after 2 s
+ * and reaches a live member (libs/pubsub deadline.ts); a service whose start meets the election waits for JetStream
+ * instead of exiting on a timed-out stream or consumer call (libs/pubsub nats/jetstream-api.ts). Runs on its own
+ * too: `npx nx run platform-faults:fault-9`.
  */
 describe('fault 9: a NATS cluster of three loses a member during 200 deployments', () => {
   const scenario = usePlatform('fault-9', { natsCluster: 3 });

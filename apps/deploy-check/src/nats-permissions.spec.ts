@@ -227,6 +227,28 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     expect(violations).toEqual([]);
   });
 
+  it.each(Object.entries(ASKS).flatMap(([app, subjects]) => subjects.map((subject) => [app, subject, answererOf(subject)!])))(
+    'brings %s the answer to %s from %s on its own inbox prefix, without a permission violation',
+    async (asker, subject, answerer) => {
+      const violations: string[] = [];
+      const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+      const [caller, responder] = await Promise.all(
+        [asker, answerer].map((app) =>
+          createPubSub({ service: app, natsAddr: server.url, natsUser: app, natsPassword: passwordOf(app), streams: [], logger: quiet }),
+        ),
+      );
+      try {
+        void watchViolations(connectionOf(caller!), asker, violations);
+        void watchViolations(connectionOf(responder!), answerer, violations);
+        await responder!.reply(anyRequest(subject), () => ({ answeredBy: answerer }));
+        expect(await caller!.request(anyRequest(subject), {})).toEqual({ answeredBy: answerer });
+        expect(violations).toEqual([]);
+      } finally {
+        await Promise.all([caller!.close(), responder!.close()]);
+      }
+    },
+  );
+
   it('lets the gateway create its KV bucket of rate limits, read a key and update it by revision, as KvBucket does', async () => {
     const connection = await connect({
       servers: server.url,

@@ -2,7 +2,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsCluster, NatsServer } from '@mediamagic/testing';
 import { inParallel } from './support/client';
-import { explain, report, settle, SUBJECT, tallyCounts, tallyInbox } from './support/effects';
+import { deploymentNames, notificationsOf, settledOutcome } from './support/deployments';
+import { explain, report } from './support/effects';
 import { usePlatform } from './support/scenario';
 
 const DEPLOYMENTS = 200;
@@ -30,7 +31,7 @@ describe('fault 9: a NATS cluster of three loses a member during 200 deployments
     const token = await client.verifiedUser(platform.smtp, OWNER);
     const lost = await leaderOf(cluster, 'deployment.created');
     const startedAt = Date.now();
-    const names = Array.from({ length: DEPLOYMENTS }, (_, i) => `d-${String(i + 1).padStart(3, '0')}`);
+    const names = deploymentNames(DEPLOYMENTS);
 
     const statuses: Record<number, number> = {};
     let created = 0;
@@ -49,20 +50,12 @@ describe('fault 9: a NATS cluster of three loses a member during 200 deployments
     });
     const rejoinMs = await rejoin;
 
-    const expected = names.flatMap((name) => [
-      { to: OWNER, subject: SUBJECT.created(name) },
-      { to: OWNER, subject: SUBJECT.running(name) },
-    ]);
+    const expected = notificationsOf(OWNER, names);
     const counts = { 'deployment.created': DEPLOYMENTS, 'deployment.succeeded': DEPLOYMENTS, 'email.sent': expected.length + 1 };
-    const total = Object.values(counts).reduce((a, b) => a + b);
-    await settle(() => tallyInbox(platform.smtp, expected).delivered === expected.length, 120_000);
-    await settle(async () => tallyCounts(await client.analytics(), counts).counted === total, 30_000);
-    const running = (await client.deployments(token).catch(() => [])).filter((d) => d.status === 'running').length;
+    const { running, ...seen } = await settledOutcome(scenario, { expected, counts, token });
 
     const outcome = {
-      published: expected.length,
-      inbox: tallyInbox(platform.smtp, expected),
-      analytics: tallyCounts(await client.analytics().catch(() => ({})), counts),
+      ...seen,
       notes: [
         `failed requests ${client.failures.length}`,
         `answers ${JSON.stringify(statuses)}`,

@@ -3,6 +3,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { DeploymentProgress } from '@mediamagic/contracts';
 import { UnavailableError } from '@mediamagic/errors';
+import { inboxPrefixOf } from '@mediamagic/pubsub/nats';
 import type { LiveClient } from './live-client';
 import { DEPLOYMENT_STREAM, liveEventOf, type RawEvent } from './live-event';
 import type { LiveHub } from './live-hub';
@@ -97,6 +98,8 @@ export class LiveFeed {
       user,
       pass,
       name: 'gateway live',
+      // The gateway's own inbox prefix: its NATS user may receive replies and pulled messages only there.
+      inboxPrefix: inboxPrefixOf('gateway'),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       timeout: START_TIMEOUT_MS,

@@ -71,14 +71,21 @@ export function buildApps(): void {
 }
 let built = false;
 
-/** The platform on its own PostgreSQL for the duration of `use`; `env` is added to every service's environment. */
-export async function onPlatform(use: (platform: Platform, startMs: number) => Promise<void>, env: Record<string, string> = {}): Promise<void> {
+/**
+ * The platform on its own PostgreSQL for the duration of `use`; `env` is added to every service's environment. Its logs
+ * are in tmp/<suite>-logs: two platforms at once need two suites.
+ */
+export async function onPlatform(
+  use: (platform: Platform, startMs: number) => Promise<void>,
+  env: Record<string, string> = {},
+  suite = 'bench',
+): Promise<void> {
   const postgres = await startPostgresServer();
   let platform: Platform | undefined;
   try {
     const began = performance.now();
     const perService = Object.fromEntries(SERVICES.map((service) => [service, { ...profiling()?.[service], ...env }]));
-    platform = await Platform.start({ suite: 'bench', provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: perService, rateLimits: true });
+    platform = await Platform.start({ suite, provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: perService, rateLimits: true });
     await use(platform, performance.now() - began);
   } finally {
     const codes = await platform?.stop();

@@ -85,7 +85,13 @@ export async function onPlatform(
   try {
     const began = performance.now();
     const perService = Object.fromEntries(SERVICES.map((service) => [service, { ...profiling()?.[service], ...env }]));
-    platform = await Platform.start({ suite, provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: perService, rateLimits: true });
+    platform = await Platform.start({
+      suite,
+      provisioningDelayMs: PROVISIONING_DELAY_MS,
+      postgres,
+      env: perService,
+      rateLimits: process.env['AUTH_RATE_LIMIT'] !== '0',
+    });
     await use(platform, performance.now() - began);
   } finally {
     const codes = await platform?.stop();

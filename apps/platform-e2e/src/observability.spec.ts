@@ -183,7 +183,13 @@ describe('observability, end to end', () => {
     expect(users.has('mediamagic_outbox_oldest_pending_age_seconds')).toBe(true);
     // Node's default process metrics, unprefixed.
     expect(after.email.has('process_cpu_user_seconds_total')).toBe(true);
-    // The gateway's HTTP histogram, by route template.
+    // The gateway's HTTP histogram, by route template: never an id in a label.
+    expect((await api('GET', `/deployments/${created.body.id}`, { token })).status).toBe(200);
+    const gatewayAfter = await scrape(`${platform.baseUrl}/metrics`);
+    expect(
+      gatewayAfter.has('http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/deployments/:id"}'),
+    ).toBe(true);
+    expect([...gatewayAfter.keys()].filter((key) => key.includes(created.body.id as string))).toEqual([]);
     const posted = { http_request_method: 'POST', http_route: '/deployments', http_response_status_code: '202' };
     expect(
       valueOf(await scrape(`${platform.baseUrl}/metrics`), 'http_server_request_duration_seconds_count', posted) -

@@ -13,7 +13,18 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry';
 import { assertGroup, assertSubject } from './subject';
 import { TRACKING_PREFIX, TrackingEventDefinition, type TrackingEvent, type TrackingEventInput } from './tracking-event';
 import type { ConsumerBacklog, Subscription, Transport } from './transport';
-import type { Answer, Call, EventSubscribeOptions, PubSubObserver, PubSubOptions, PublishOptions, ReplyOptions, RequestOptions, Send, SubscribeOptions } from './pubsub-options';
+import type {
+  Answer,
+  Call,
+  EventSubscribeOptions,
+  PubSubObserver,
+  PubSubOptions,
+  PublishOptions,
+  ReplyOptions,
+  RequestOptions,
+  Send,
+  SubscribeOptions,
+} from './pubsub-options';
 
 /**
  * The one way services reach the broker, one verb pair per mode: raw bytes (publish/subscribe),
@@ -138,7 +149,10 @@ export class PubSub {
     const codec = codecOf(definition);
     const deadline = deadlineFor(options);
     const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, { ...options, deadline });
-    const call = this.observers.reduceRight<Call>((next, observer) => observer.request?.(next) ?? next, (request) => requestBefore(this.transport, request, deadline));
+    const call = this.observers.reduceRight<Call>(
+      (next, observer) => observer.request?.(next) ?? next,
+      (request) => requestBefore(this.transport, request, deadline),
+    );
     const reply = readReply(await call(envelope), codec);
     const result = definition.response.safeParse(reply);
     if (!result.success) throw new RemoteError(502, `invalid reply on ${definition.subject}: ${result.error.message}`, 'BadGateway');

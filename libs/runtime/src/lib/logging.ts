@@ -29,7 +29,13 @@ export function createLogger(service: string, env: LogEnv, destination?: Destina
   const stream =
     destination ??
     (format === 'pretty'
-      ? pretty({ sync: true, colorize: !process.env['NO_COLOR'], ignore: 'pid,hostname', translateTime: 'HH:MM:ss.l', messageKey: 'msg' })
+      ? pretty({
+          sync: true,
+          colorize: !process.env['NO_COLOR'],
+          ignore: 'pid,hostname,service,context',
+          messageFormat: '{if context}[{context}] {end}{msg}',
+          translateTime: 'HH:MM:ss.l',
+        })
       : pino.destination({ sync: true }));
   return pino(options, stream);
 }

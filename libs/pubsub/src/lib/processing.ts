@@ -49,7 +49,7 @@ export function processor(handler: MessageHandler, policy: ProcessingPolicy): Pr
     }
   };
 
-  const process = async (message: Message): Promise<Processed> => {
+  const processOne = async (message: Message): Promise<Processed> => {
     if (message.attempt > retry.maxAttempts) {
       // Earlier attempts never settled (the process died or the ack was lost): do not loop forever.
       return deadLetter(message, `no attempt completed in ${retry.maxAttempts} deliveries`);
@@ -70,7 +70,7 @@ export function processor(handler: MessageHandler, policy: ProcessingPolicy): Pr
       return { outcome: { kind: 'retry', delayMs }, error: reason };
     }
   };
-  const observed = (policy.observe ?? []).reduceRight((next, observe) => observe(next), process);
+  const observed = (policy.observe ?? []).reduceRight((next, observe) => observe(next), processOne);
 
   return async (delivered) => {
     // A replayed dead letter is meant for the group that failed it; the others handled it long ago.

@@ -198,6 +198,8 @@ describe('observability, end to end', () => {
 
     // Each service logged JSON lines with the trace id of the request that made it work: the deployment's, or for
     // user-service the registration's.
+    // The gateway's access log line carries the request's trace id and its correlation id.
+    expect(logLines('gateway')).toContainEqual(expect.objectContaining({ context: 'Http', trace_id: traceId, correlation_id: expect.any(String) }));
     for (const service of SERVICES) {
       const wanted = service === 'user-service' ? registration : traceId;
       const line = logLines(service).find((entry) => entry['trace_id'] === wanted);

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import { CORRELATION_ID } from '@mediamagic/pubsub/telemetry';
 import { debugLogging, metricsRegistry, traceFields } from '@mediamagic/runtime';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Histogram } from 'prom-client';
@@ -30,7 +31,9 @@ export function observeHttp(fastify: FastifyInstance): void {
     const span = trace.getActiveSpan();
     if (span && route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
     if (debugLogging()) traces.set(request, traceFields());
-    done();
+    // The rest of the request runs with its correlation id in the context, so its log lines carry it (when tracing is on).
+    if (span) context.with(context.active().setValue(CORRELATION_ID, request.id), done);
+    else done();
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -5,3 +5,5 @@ export type { StreamSpec } from './lib/nats/streams';
 export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export { subjectMatches } from './lib/subject';
+export { inboxPrefixOf } from './lib/nats/connection';
+export { whileJetStreamAway } from './lib/nats/jetstream-api';

@@ -151,7 +151,7 @@ export class PubSub {
     const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, { ...options, deadline });
     const call = this.observers.reduceRight<Call>(
       (next, observer) => observer.request?.(next) ?? next,
-      (request) => requestBefore(this.transport, request, deadline),
+      (request) => requestBefore(this.transport, request, deadline, definition.idempotent),
     );
     const reply = readReply(await call(envelope), codec);
     const result = definition.response.safeParse(reply);

@@ -1,8 +1,12 @@
-// Bundles one Nest app into dist/apps/<name>/main.js, runnable with plain `node`.
+// Bundles one Nest app into dist/apps/<name>/main.js (and its chunks beside it), runnable with plain `node`.
 //
 // esbuild bundles the app with the workspace libs (resolved through the tsconfig paths) and keeps
 // npm packages external, so `node_modules` is what the app runs with. esbuild cannot emit the
 // decorator metadata Nest's dependency injection reads, so SWC compiles each TypeScript file first.
+//
+// Split into chunks: main.ts starts tracing, then imports the application (`await import('./start')`). In one
+// file the application's `import`s of pg, http and Nest would all load before main.ts's first line runs, before
+// the OpenTelemetry instrumentations could patch them; as a chunk of its own they load when it is imported.
 import { readFile } from 'node:fs/promises';
 import { transform } from '@swc/core';
 import { build } from 'esbuild';
@@ -35,7 +39,10 @@ const decoratorsWithMetadata = {
 
 await build({
   entryPoints: [`apps/${name}/src/main.ts`],
-  outfile: `dist/apps/${name}/main.js`,
+  outdir: `dist/apps/${name}`,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   format: 'esm',

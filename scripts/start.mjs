@@ -83,6 +83,8 @@ if (!stopping) {
   if (build.status !== 0) stopAll(1);
 }
 if (!stopping) {
-  for (const { name, main } of services) run(name, process.execPath, ['--enable-source-maps', main], { ...process.env, NATS_ADDR: natsAddr });
+  // The services write JSON lines when their output is not a terminal, as here (a pipe): a person at a terminal reads them pretty.
+  const logFormat = process.stdout.isTTY ? { LOG_FORMAT: 'pretty' } : {};
+  for (const { name, main } of services) run(name, process.execPath, ['--enable-source-maps', main], { ...logFormat, ...process.env, NATS_ADDR: natsAddr });
   console.log(`The API will answer at http://localhost:${process.env.PORT ?? 3000} (OpenAPI UI at /docs). Ctrl-C stops.`);
 }

@@ -1,12 +1,5 @@
-import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
-import { loadConfig, startService } from '@mediamagic/runtime';
-import { AppModule, infrastructureFrom, SERVICE } from './app.module';
-import { EmailConfig } from './config';
+import { startTelemetry } from '@mediamagic/runtime/telemetry';
 
-await startService(SERVICE, async () => {
-  const config = loadConfig(EmailConfig);
-  const app = await NestFactory.createApplicationContext(AppModule.register(infrastructureFrom(config)), { abortOnError: false });
-  await app.init();
-  return app;
-});
+// Tracing starts before the application is loaded, so that its instrumentations patch http, pg and Nest (see telemetry.ts).
+await startTelemetry('email-service');
+await import('./start');

@@ -1,7 +1,7 @@
 // What an application needs to publish, subscribe and answer. The NATS transport is in
 // `@mediamagic/pubsub/nats`, the Nest module and decorators in `/nest`, the in-memory broker in `/testing`.
 export { PubSub } from './lib/pubsub';
-export type { EventSubscribeOptions, PubSubOptions, PublishOptions, RequestOptions, SubscribeOptions } from './lib/pubsub-options';
+export type { EventSubscribeOptions, PubSubObserver, PubSubOptions, PublishOptions, RequestOptions, SubscribeOptions } from './lib/pubsub-options';
 export type { Delivery, Envelope, Message, MessageHandler } from './lib/message';
 export { CE } from './lib/cloudevents';
 export { contextOf, type MessageContext } from './lib/context';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
 import { Database } from '@mediamagic/database';
-import type { OutboxEntry, OutboxSource } from '@mediamagic/messaging';
+import type { OutboxBacklog, OutboxEntry, OutboxSource } from '@mediamagic/messaging';
 import { PubSub, type Envelope } from '@mediamagic/pubsub';
 import type { DeploymentEvent } from './deployment-event';
 import { contextOfRow, type EventRow } from './deployment-event-store';
@@ -69,6 +69,15 @@ export class DeploymentEventOutbox implements OutboxSource {
 
   async release(keys: readonly string[]): Promise<void> {
     await this.db.query(`update deployment_events set locked_until = null ${WHERE_KEYS}`, splitKeys(keys));
+  }
+
+  /** For the outbox metrics: the events not yet published (the progress reports never are). */
+  async backlog(): Promise<OutboxBacklog> {
+    const [row] = await this.db.query<{ pending: number; age: number }>(
+      `select count(*)::int as pending, coalesce(extract(epoch from now() - min(occurred_at)), 0)::float8 as age
+       from deployment_events where published_at is null and type <> 'deployment.provisioning-started'`,
+    );
+    return { pending: row?.pending ?? 0, oldestAgeSeconds: row?.age ?? 0 };
   }
 
   /** The contract event, with the context of whatever appended it (its request, or the rollout's). */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { Database, type Queryable } from './database';
+import { traced } from './tracing';
 
 // Sized for a service's own small database: PostgreSQL's defaults would double the process's memory.
 const SETTINGS: PGliteOptions = { postgresqlconf: ['shared_buffers=8MB', 'wal_buffers=256kB'] };
@@ -37,12 +38,12 @@ export class EmbeddedDatabase extends Database {
   }
 
   async query<Row>(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
-    return (await this.db.query<Row>(sql, params as unknown[])).rows;
+    return traced(sql, async () => (await this.db.query<Row>(sql, params as unknown[])).rows);
   }
 
   transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction((tx) =>
-      work({ query: async <Row>(sql: string, params: readonly unknown[] = []) => (await tx.query<Row>(sql, params as unknown[])).rows }),
+      work({ query: <Row>(sql: string, params: readonly unknown[] = []) => traced(sql, async () => (await tx.query<Row>(sql, params as unknown[])).rows) }),
     );
   }
 

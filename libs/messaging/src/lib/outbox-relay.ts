@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Database } from '@mediamagic/database';
 import { PubSub } from '@mediamagic/pubsub';
+import { observeOutbox } from './outbox-metrics';
 import { OUTBOX_SOURCE, type OutboxEntry, type OutboxSource } from './outbox-source';
 
 export interface OutboxRelayOptions {
@@ -42,6 +44,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
   private failing = false;
   private timer?: NodeJS.Timeout;
   private unlisten?: () => Promise<void>;
+  private unobserve?: () => void;
 
   constructor(
     @Inject(OUTBOX_SOURCE) private readonly source: OutboxSource,
@@ -57,6 +60,7 @@ export class OutboxRelay implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     this.pubsub.onDrained(() => this.stop());
+    this.unobserve = observeOutbox(this.source);
     this.unlisten = await this.db.listen(this.source.channel, () => this.wake());
     this.timer = setInterval(() => this.wake(), this.pollMs);
     this.wake();
@@ -69,19 +73,24 @@ export class OutboxRelay implements OnApplicationBootstrap {
       this.wanted = true;
       return;
     }
-    this.running = this.relay().finally(() => {
-      this.running = undefined;
-      if (this.wanted) {
-        this.wanted = false;
-        this.wake();
-      }
-    });
+    // Outside whatever woke it (a NOTIFY arrives inside the writing request's span): each publish joins the trace
+    // stored with its own entry instead, and the polling makes no spans.
+    this.running = context
+      .with(ROOT_CONTEXT, () => this.relay())
+      .finally(() => {
+        this.running = undefined;
+        if (this.wanted) {
+          this.wanted = false;
+          this.wake();
+        }
+      });
   }
 
   /** Wakes no more, then publishes what it can claim, for at most flushTimeoutMs; the rest goes at the next start. */
   private async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.unobserve?.();
     const lastRun = async () => {
       await this.unlisten?.();
       await this.running;

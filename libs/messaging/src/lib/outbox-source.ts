@@ -22,6 +22,14 @@ export interface OutboxSource {
   published(keys: readonly string[]): Promise<void>;
   /** Publishing failed: let anyone claim them again now. */
   release(keys: readonly string[]): Promise<void>;
+  /** What waits to be published, for the outbox metrics (asked at each scrape). */
+  backlog?(): Promise<OutboxBacklog>;
+}
+
+/** The unpublished entries: how many, and how long the oldest has waited (0 when none). */
+export interface OutboxBacklog {
+  readonly pending: number;
+  readonly oldestAgeSeconds: number;
 }
 
 export const OUTBOX_SOURCE = Symbol('OutboxSource');

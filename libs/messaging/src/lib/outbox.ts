@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Database, type Queryable } from '@mediamagic/database';
 import { CE, PubSub, type EventDefinition, type PayloadOf, type PublishOptions } from '@mediamagic/pubsub';
-import type { OutboxEntry, OutboxSource } from './outbox-source';
+import type { OutboxBacklog, OutboxEntry, OutboxSource } from './outbox-source';
 
 const CHANNEL = 'outbox';
 
@@ -74,5 +74,12 @@ export class OutboxTable implements OutboxSource {
 
   async release(keys: readonly string[]): Promise<void> {
     await this.db.query('update outbox set locked_until = null where id = any($1::bigint[])', [keys]);
+  }
+
+  async backlog(): Promise<OutboxBacklog> {
+    const [row] = await this.db.query<{ pending: number; age: number }>(
+      'select count(*)::int as pending, coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as age from outbox',
+    );
+    return { pending: row?.pending ?? 0, oldestAgeSeconds: row?.age ?? 0 };
   }
 }

@@ -20,6 +20,14 @@ export interface ProcessingPolicy {
   /** Stores a dead letter (at least once); rejects when it could not be stored. */
   readonly storeDeadLetter: (envelope: Envelope, dedupId: string) => Promise<void>;
   readonly logger: Logger;
+  /** Wraps each delivery's whole processing, outermost first (tracing, metrics). */
+  readonly observe?: ReadonlyArray<(next: (message: Message) => Promise<Processed>) => (message: Message) => Promise<Processed>>;
+}
+
+/** How one delivery ended, and why when it failed (a retry or dead letter's reason). */
+export interface Processed {
+  readonly outcome: Outcome;
+  readonly error?: string;
 }
 
 /**
@@ -28,42 +36,46 @@ export interface ProcessingPolicy {
  */
 export function processor(handler: MessageHandler, policy: ProcessingPolicy): Processor {
   const { group, delivery, retry, logger } = policy;
-  const deadLetter = async (message: Message, reason: string): Promise<Outcome> => {
+  const deadLetter = async (message: Message, reason: string): Promise<Processed> => {
     try {
       // Without an event id there is nothing to de-duplicate on: a random id keeps each one stored.
       await policy.storeDeadLetter(deadLetterEnvelope(message, reason), message.id ? deadLetterId(message) : randomUUID());
       logger.error(`dead-lettered ${message.subject} ${message.id} (group ${group}): ${reason}`);
-      return TERM;
+      return { outcome: TERM, error: reason };
     } catch (error) {
       // Not stored in the dead letters: keep it with the broker rather than lose it.
       logger.error(`cannot dead-letter ${message.id}, will retry: ${describe(error)}`);
-      return { kind: 'retry', delayMs: 1_000 };
+      return { outcome: { kind: 'retry', delayMs: 1_000 }, error: `cannot dead-letter: ${describe(error)}` };
     }
   };
 
-  return async (delivered) => {
-    // A replayed dead letter is meant for the group that failed it; the others handled it long ago.
-    const replayFor = delivered.headers[DL.replayFor];
-    if (replayFor !== undefined && replayFor !== group) return ACK;
-    const message = toMessage(delivered, group);
-    if (delivered.attempt > retry.maxAttempts) {
+  const processOne = async (message: Message): Promise<Processed> => {
+    if (message.attempt > retry.maxAttempts) {
       // Earlier attempts never settled (the process died or the ack was lost): do not loop forever.
       return deadLetter(message, `no attempt completed in ${retry.maxAttempts} deliveries`);
     }
     try {
       await handler(message);
-      return ACK;
+      return { outcome: ACK };
     } catch (error) {
       const reason = describe(error);
       if (error instanceof PermanentError) return deadLetter(message, reason);
       if (delivery === 'at-most-once') {
         logger.error(`handler for ${message.subject} (group ${group}) failed, message dropped (at-most-once): ${reason}`);
-        return ACK;
+        return { outcome: ACK, error: reason };
       }
       if (message.attempt >= retry.maxAttempts) return deadLetter(message, reason);
       const delayMs = backoffDelay(retry, message.attempt);
       logger.warn(`handler for ${message.subject} (group ${group}) failed on attempt ${message.attempt}, retry in ${delayMs} ms: ${reason}`);
-      return { kind: 'retry', delayMs };
+      return { outcome: { kind: 'retry', delayMs }, error: reason };
     }
+  };
+  const observed = (policy.observe ?? []).reduceRight((next, observe) => observe(next), processOne);
+
+  return async (delivered) => {
+    // A replayed dead letter is meant for the group that failed it; the others handled it long ago.
+    const replayFor = delivered.headers[DL.replayFor];
+    if (replayFor !== undefined && replayFor !== group) return ACK;
+    return (await observed(toMessage(delivered, group))).outcome;
   };
 }

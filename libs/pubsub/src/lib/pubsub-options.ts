@@ -1,13 +1,31 @@
 import type { MessageOptions } from './message-builder';
-import type { Delivery, Envelope } from './message';
+import type { Delivery, Envelope, Message } from './message';
 import type { Middleware } from './middleware';
-import type { Logger } from './processing';
+import type { Logger, Processed } from './processing';
 import type { RetryPolicy } from './retry';
-import type { Transport } from './transport';
+import type { Reply, Transport } from './transport';
 
 /** Sends a built message to the transport: what a publish middleware wraps (a producer span, a sent-messages counter). */
 export type Send = (envelope: Envelope, delivery: Delivery) => Promise<void>;
 export type PublishMiddleware = (next: Send) => Send;
+
+/** Processes one delivery to its outcome (handler, retry or dead letter): what an observer's `process` wraps. */
+export type Process = (message: Message) => Promise<Processed>;
+/** Sends a request and waits for its reply. */
+export type Call = (request: Envelope) => Promise<Envelope>;
+/** Answers one request in `group`. */
+export type Answer = (request: Envelope, group: string) => Promise<Reply>;
+
+/**
+ * Sees every message the PubSub sends, processes, requests or answers, outside the middlewares: tracing and
+ * metrics (`telemetry/`). Unlike a handler middleware, `process` also sees the outcome (ack, retry, dead letter).
+ */
+export interface PubSubObserver {
+  process?: (next: Process) => Process;
+  publish?: PublishMiddleware;
+  request?: (next: Call) => Call;
+  answer?: (next: Answer) => Answer;
+}
 
 export interface PubSubOptions {
   /** The service's name: the CloudEvents source, the NATS connection name, the first part of its group names. */
@@ -17,6 +35,8 @@ export interface PubSubOptions {
   middlewares?: Middleware[];
   /** Wrap every publish, outermost first. */
   publishMiddlewares?: PublishMiddleware[];
+  /** Tracing and metrics, outermost first (see PubSubObserver). */
+  observers?: PubSubObserver[];
   /** Default retry policy of at-least-once subscriptions. */
   retry?: Partial<RetryPolicy>;
   logger?: Logger;

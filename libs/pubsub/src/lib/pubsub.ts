@@ -12,8 +12,19 @@ import { parseRequest, type ParsedRequestOf, type RequestDefinition, type Reques
 import { DEFAULT_RETRY, type RetryPolicy } from './retry';
 import { assertGroup, assertSubject } from './subject';
 import { TRACKING_PREFIX, TrackingEventDefinition, type TrackingEvent, type TrackingEventInput } from './tracking-event';
-import type { Subscription, Transport } from './transport';
-import type { EventSubscribeOptions, PubSubOptions, PublishOptions, ReplyOptions, RequestOptions, Send, SubscribeOptions } from './pubsub-options';
+import type { ConsumerBacklog, Subscription, Transport } from './transport';
+import type {
+  Answer,
+  Call,
+  EventSubscribeOptions,
+  PubSubObserver,
+  PubSubOptions,
+  PublishOptions,
+  ReplyOptions,
+  RequestOptions,
+  Send,
+  SubscribeOptions,
+} from './pubsub-options';
 
 /**
  * The one way services reach the broker, one verb pair per mode: raw bytes (publish/subscribe),
@@ -28,6 +39,7 @@ export class PubSub {
   private readonly transport: Transport;
   private readonly middlewares: Middleware[];
   private readonly send: Send;
+  private readonly observers: PubSubObserver[];
   private readonly retry: RetryPolicy;
   private readonly logger: Logger;
   private readonly propagateContext: boolean;
@@ -45,7 +57,9 @@ export class PubSub {
     this.propagateContext = options.propagateContext ?? false;
     this.middlewares = [...(this.propagateContext ? [propagateContext()] : []), ...(options.middlewares ?? [])];
     const send: Send = (envelope, delivery) => this.transport.publish(envelope, delivery);
-    this.send = (options.publishMiddlewares ?? []).reduceRight((next, middleware) => middleware(next), send);
+    this.observers = options.observers ?? [];
+    const publishMiddlewares = [...this.observers.flatMap((observer) => observer.publish ?? []), ...(options.publishMiddlewares ?? [])];
+    this.send = publishMiddlewares.reduceRight((next, middleware) => middleware(next), send);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.logger = options.logger ?? console;
   }
@@ -84,6 +98,7 @@ export class PubSub {
       retry: { ...this.retry, ...options.retry },
       storeDeadLetter: (envelope: Envelope, dedupId: string) => this.transport.publish(envelope, 'at-least-once', dedupId),
       logger: this.logger,
+      observe: this.observers.flatMap((observer) => observer.process ?? []),
     };
     const spec = { subject, group, delivery, concurrency, from: options.from ?? 'all', ackWaitMs: options.ackWaitMs ?? 30_000 };
     return this.track(await this.transport.subscribe(spec, processor(wrapped, policy)));
@@ -134,7 +149,11 @@ export class PubSub {
     const codec = codecOf(definition);
     const deadline = deadlineFor(options);
     const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, { ...options, deadline });
-    const reply = readReply(await requestBefore(this.transport, envelope, deadline, definition.idempotent), codec);
+    const call = this.observers.reduceRight<Call>(
+      (next, observer) => observer.request?.(next) ?? next,
+      (request) => requestBefore(this.transport, request, deadline, definition.idempotent),
+    );
+    const reply = readReply(await call(envelope), codec);
     const result = definition.response.safeParse(reply);
     if (!result.success) throw new RemoteError(502, `invalid reply on ${definition.subject}: ${result.error.message}`, 'BadGateway');
     return result.data as ResponseOf<D>;
@@ -154,7 +173,7 @@ export class PubSub {
     const group = options.group ?? this.service;
     assertGroup(group);
     const codec = codecOf(definition);
-    const answer = async (request: Envelope) => {
+    const handle: Answer = async (request) => {
       try {
         const message: Message = { ...toMessage({ ...request, attempt: 1 }, group), deadline: deadlineOf(request.headers) };
         // Its caller has given up: work whose answer nobody would read is not started.
@@ -166,7 +185,8 @@ export class PubSub {
         return errorReply(error, (text) => this.logger.error(text), subject);
       }
     };
-    return this.track(await this.transport.respond(subject, group, { answer, failed: undeliverableReply }));
+    const answer = this.observers.reduceRight<Answer>((next, observer) => observer.answer?.(next) ?? next, handle);
+    return this.track(await this.transport.respond(subject, group, { answer: (request) => answer(request, group), failed: undeliverableReply }));
   }
 
   // --- Lifecycle ---------------------------------------------------------------------------
@@ -182,6 +202,11 @@ export class PubSub {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Per durable consumer of this process, the messages it has still to settle (empty for a broker without them). */
+  async consumerBacklog(): Promise<ConsumerBacklog[]> {
+    return (await this.transport.consumerBacklog?.()) ?? [];
   }
 
   /**

@@ -26,6 +26,13 @@ export interface ConsumerSpec {
   readonly ackWaitMs: number;
 }
 
+/** A durable consumer's waiting and unacknowledged messages. */
+export interface ConsumerBacklog {
+  readonly stream: string;
+  readonly group: string;
+  readonly pending: number;
+}
+
 /** Called for every delivery; decides ack, retry or termination. Never throws. */
 export type Processor = (message: Delivered) => Promise<Outcome>;
 
@@ -60,6 +67,8 @@ export interface Transport {
   ping(): Promise<void>;
   /** Tells `listener` each time the connection was lost or replaced (a broker in this process never is). */
   onInterrupted?(listener: () => void): void;
+  /** Messages each durable consumer of this process has still to settle, as the broker counts them (metrics). */
+  consumerBacklog?(): Promise<ConsumerBacklog[]>;
   /** Flushes what is pending and disconnects. */
   close(): Promise<void>;
 }

@@ -19,6 +19,17 @@ export const urlVariable = (protocols: string[], what: string) =>
     `must be a ${what} URL (${protocols.map((p) => `${p}//`).join(' or ')})`,
   );
 
+/**
+ * How a service logs: LOG_FORMAT (`json` lines, or `pretty` for a person; unset, pretty in a terminal) and LOG_LEVEL.
+ * Read by startService for every service before its own configuration, as the OTEL_* variables are read by the
+ * tracing: not part of an app's schema, so compose and Kubernetes need not set them.
+ */
+export const LogEnv = z.object({
+  LOG_FORMAT: z.enum(['json', 'pretty'], { message: "must be 'json' or 'pretty'" }).optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug'], { message: "must be 'error', 'warn', 'info' or 'debug'" }).default('info'),
+});
+export type LogEnv = z.output<typeof LogEnv>;
+
 /** The variables every service reads (the README's configuration table). */
 export const CommonEnv = z.object({
   NATS_ADDR: z

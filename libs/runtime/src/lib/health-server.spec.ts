@@ -30,6 +30,12 @@ describe('the health endpoints of a service without HTTP', () => {
       expect(await get('/health')).toEqual({ status: 200, body: { status: 'ok' } });
       expect(await get('/health/ready')).toEqual({ status: 200, body: { status: 'ok', checks: { nats: 'up', database: 'up' } } });
       expect((await get('/nothing')).status).toBe(404);
+      // The Prometheus scrape: Node's process metrics and this service's consumer backlog (none subscribed here).
+      const scrape = await fetch(`${base}/metrics`);
+      expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const metrics = await scrape.text();
+      expect(metrics).toMatch(/^process_cpu_user_seconds_total \d/m);
+      expect(metrics).toContain('# TYPE mediamagic_consumer_pending_messages gauge');
 
       await nats.stop();
       await waitFor(async () => (await get('/health/ready')).status === 503, { timeoutMs: 10_000, message: 'not ready without NATS' });

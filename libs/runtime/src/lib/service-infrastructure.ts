@@ -3,6 +3,7 @@ import { DatabaseModule, type DatabaseOptions, type Migration } from '@mediamagi
 import type { StreamSpec } from '@mediamagic/pubsub/nats';
 import { PubSubModule, type PubSubModuleOptions } from '@mediamagic/pubsub/nest';
 import { HEALTH_PORT, HealthServer } from './health-server';
+import { observed } from './metrics';
 
 /** What a service with a database connects to; main.ts derives it from the environment, tests pass their own. */
 export interface ServiceInfrastructure {
@@ -22,14 +23,24 @@ interface ServiceEnv {
   HEALTH_PORT?: number;
 }
 
-/** NATS at NATS_ADDR with the service's streams, and its database: DATABASE_URL or embedded under DATA_DIR/<service>/db. */
+/**
+ * NATS at NATS_ADDR with the service's streams (with the messaging metrics, and spans when tracing is on), and its
+ * database: DATABASE_URL or embedded under DATA_DIR/<service>/db.
+ */
 export function serviceInfrastructure(
   service: string,
   env: ServiceEnv,
   { migrations, streams }: { migrations: readonly Migration[]; streams: readonly StreamSpec[] },
 ): ServiceInfrastructure {
   return {
-    pubsub: { service, natsAddr: env.NATS_ADDR, natsUser: env.NATS_USER, natsPassword: env.NATS_PASSWORD, streamReplicas: env.NATS_STREAM_REPLICAS, streams },
+    pubsub: observed({
+      service,
+      natsAddr: env.NATS_ADDR,
+      natsUser: env.NATS_USER,
+      natsPassword: env.NATS_PASSWORD,
+      streamReplicas: env.NATS_STREAM_REPLICAS,
+      streams,
+    }),
     database: { url: env.DATABASE_URL, directory: `${env.DATA_DIR}/${service}/db`, migrations },
     healthPort: env.HEALTH_PORT,
   };

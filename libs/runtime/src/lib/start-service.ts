@@ -1,5 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
-import { ConfigError } from './config';
+import { ConfigError, loadConfig, LogEnv } from './config';
+import { createLogger, useLogger } from './logging';
+import { tracingState } from './tracing-state';
 
 export interface StartOptions {
   /** How long a stop may take before the process exits anyway (default 25 s, under Kubernetes' 30 s grace). */
@@ -7,7 +9,8 @@ export interface StartOptions {
 }
 
 /**
- * Runs a service's start: on success logs `ready in N ms` (what `npm start` and the end-to-end test
+ * Runs a service's start: logs through pino from the first line (`LOG_FORMAT`, `LOG_LEVEL`, see logging.ts);
+ * on success logs `ready in N ms` (what `npm start` and the end-to-end test
  * wait for); on a bad configuration or an unreachable dependency prints why and exits 1, without a
  * stack trace for the expected cases. Then stops cleanly on SIGTERM or SIGINT (see `stopOnSignals`).
  * Create the Nest app with `abortOnError: false`, so a failed start reaches this function.
@@ -20,6 +23,8 @@ export async function startService<App extends INestApplicationContext>(
   const began = performance.now();
   const logger = new Logger(service);
   try {
+    // First: every line from here on, Nest's own included, is the service's structured log.
+    useLogger(createLogger(service, loadConfig(LogEnv)));
     const app = await start();
     stopOnSignals(app, logger, options.shutdownTimeoutMs ?? 25_000);
     logger.log(`ready in ${Math.round(performance.now() - began)} ms`);
@@ -28,6 +33,7 @@ export async function startService<App extends INestApplicationContext>(
     const message = error instanceof ConfigError ? error.message : `cannot start: ${(error as Error).message ?? error}`;
     logger.error(message);
     process.exitCode = 1;
+    void tracingState.stop?.();
     // Whatever the failed start left open (a socket, a timer) must not keep the process alive.
     setTimeout(() => process.exit(1), 100).unref();
     return undefined;
@@ -53,7 +59,9 @@ function stopOnSignals(app: INestApplicationContext, logger: Logger, timeoutMs: 
       process.exit(1);
     }, timeoutMs).unref();
     app.close().then(
-      () => {
+      async () => {
+        // The spans of the last work go out before the process ends.
+        await tracingState.stop?.();
         logger.log('stopped');
         process.exitCode = 0;
         // Normally nothing is left and the process ends by itself (its last log lines flushed); a stray handle must not keep it.

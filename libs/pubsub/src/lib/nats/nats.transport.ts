@@ -1,7 +1,7 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery, Envelope } from '../message';
-import type { ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
+import type { ConsumerBacklog, ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
 import { connectNats, watchStatus, type ConnectionOptions, type TransportLogger } from './connection';
 import { coreSubscription } from './core-subscription';
 import { durableConsumer } from './durable-consumer';
@@ -27,6 +27,8 @@ export class NatsTransport implements Transport {
   private readonly interruptionListeners: Array<() => void> = [];
   private readonly batch: PublishBatch;
   private readonly publisher: JetStreamPublisher;
+  /** The durable consumers subscribed now, with their group: what consumerBacklog asks the broker about. */
+  private readonly consumers = new Map<Consumer, string>();
 
   private constructor(
     readonly connection: NatsConnection,
@@ -70,7 +72,21 @@ export class NatsTransport implements Transport {
       () => durableConsumer(this.js, this.jsm, this.streams, spec),
       this.logger,
     );
-    return new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    const subscription = await new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    this.consumers.set(consumer, spec.group);
+    return {
+      subject: subscription.subject,
+      group: subscription.group,
+      close: () => {
+        this.consumers.delete(consumer);
+        return subscription.close();
+      },
+    };
+  }
+
+  async consumerBacklog(): Promise<ConsumerBacklog[]> {
+    const infos = await Promise.all([...this.consumers].map(async ([consumer, group]) => ({ group, info: await consumer.info(false) })));
+    return infos.map(({ group, info }) => ({ stream: info.stream_name, group, pending: info.num_pending + info.num_ack_pending }));
   }
 
   async request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {

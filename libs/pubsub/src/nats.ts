@@ -5,3 +5,12 @@ export type { StreamSpec } from './lib/nats/streams';
 export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export { subjectMatches } from './lib/subject';
+export {
+  JetStreamDeliveries,
+  reportDelivery,
+  DELIVERIES_STREAM,
+  DELIVERIES_PREFIX,
+  type GroupDelivery,
+  type DeliveryState,
+  type PublishedEvent,
+} from './lib/nats/deliveries';

@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery, Envelope } from '../message';
-import type { ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
+import type { ConsumerSpec, Outcome, Processor, Responder, Subscription, Transport } from '../transport';
 import { connectNats, watchStatus, type ConnectionOptions, type TransportLogger } from './connection';
 import { coreSubscription } from './core-subscription';
+import { reportDelivery } from './deliveries';
 import { durableConsumer } from './durable-consumer';
 import { JetStreamPublisher } from './jetstream-publisher';
 import { JetStreamSubscription } from './jetstream-subscription';
@@ -63,7 +64,8 @@ export class NatsTransport implements Transport {
   async subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
     if (spec.delivery === 'at-most-once') return coreSubscription(this.connection, spec, processor, this.logger);
     const consumer = await durableConsumer(this.js, this.jsm, this.streams, spec);
-    return new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    const settled = (message: JsMsg, outcome: Outcome) => reportDelivery(this.connection, spec.group, message, outcome);
+    return new JetStreamSubscription(consumer, spec, processor, this.logger, settled).start();
   }
 
   async request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {

@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_KEYS_TABLE, type Migration } from '@mediamagic/database';
-import { CHANNEL } from './deployment/deployment-event-outbox';
+import { CHANNEL } from './deployment/deployment-events.table';
 
 export const MIGRATIONS: Migration[] = [
   {

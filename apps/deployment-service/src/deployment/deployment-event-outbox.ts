@@ -57,21 +57,18 @@ export class DeploymentEventOutbox implements OutboxSource {
     const deployment = { deploymentId: event.deploymentId, ownerId: event.ownerId, ownerEmail: created.ownerEmail, name: created.name, model: created.model };
     const at = event.occurredAt.toISOString();
     // One id per stored event: JetStream and the consumers drop a repeated publish of it.
-    const options = { id: eventKey(event), time: event.occurredAt, context: event.context };
-    const envelope = (() => {
-      switch (event.type) {
-        case 'deployment.created':
-          return this.pubsub.messages.event(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
-        case 'deployment.provisioning-started':
-          return this.pubsub.messages.event(DeploymentProvisioningStarted, { ...deployment, startedAt: at }, options);
-        case 'deployment.succeeded':
-          return this.pubsub.messages.event(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
-        case 'deployment.failed':
-          return this.pubsub.messages.event(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
-        case 'deployment.deleted':
-          return this.pubsub.messages.event(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
-      }
-    })();
-    return { ...envelope, headers: { ...envelope.headers, [DEPLOYMENT_VERSION_HEADER]: String(event.version) } };
+    const options = { id: eventKey(event), time: event.occurredAt, context: event.context, headers: { [DEPLOYMENT_VERSION_HEADER]: String(event.version) } };
+    switch (event.type) {
+      case 'deployment.created':
+        return this.pubsub.messages.event(DeploymentCreated, { ...deployment, replicas: event.data.replicas, createdAt: at }, options);
+      case 'deployment.provisioning-started':
+        return this.pubsub.messages.event(DeploymentProvisioningStarted, { ...deployment, startedAt: at }, options);
+      case 'deployment.succeeded':
+        return this.pubsub.messages.event(DeploymentSucceeded, { ...deployment, succeededAt: at }, options);
+      case 'deployment.failed':
+        return this.pubsub.messages.event(DeploymentFailed, { ...deployment, reason: event.data.reason, failedAt: at }, options);
+      case 'deployment.deleted':
+        return this.pubsub.messages.event(DeploymentDeleted, { ...deployment, deletedAt: at }, options);
+    }
   }
 }

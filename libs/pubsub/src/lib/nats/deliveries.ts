@@ -72,8 +72,9 @@ export function reportDelivery(connection: NatsConnection, group: string, messag
  * reports. For an event at stream sequence s in a group:
  * - s above the delivered sequence: pending (not delivered yet);
  * - s at or below the ack floor: handled, or dead-lettered when the group's dead letters hold it;
- * - in between: delivered and not settled, retrying when the group reported a retry, else pending (in
- *   flight, or acked while an earlier message holds the ack floor back).
+ * - in between: delivered and not settled, retrying when the group reported a retry (dead-lettered when
+ *   it reported that, a moment before the server hears it), else pending (in flight, or acked while an
+ *   earlier message holds the ack floor back).
  */
 export class JetStreamDeliveries {
   private constructor(
@@ -129,7 +130,8 @@ export class JetStreamDeliveries {
       if (deadLetter) return { group, state: 'dead-lettered', attempts: Number(deadLetter.headers?.get(DL.attempts) ?? report?.attempts ?? 1) };
       return { group, state: 'handled', attempts: report?.state === 'handled' ? report.attempts : 1 };
     }
-    if (report?.state === 'retrying') return { group, state: 'retrying', attempts: report.attempts };
+    // Reported but not settled yet on the server (the ack goes out at the end of the event-loop turn).
+    if (report?.state === 'retrying' || report?.state === 'dead-lettered') return { group, state: report.state, attempts: report.attempts };
     return { group, state: 'pending', attempts: report?.attempts ?? 1 };
   }
 

@@ -228,7 +228,7 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     const found = await deliveries.of(published);
     await deliveries.close();
     const deleted = published.find((event) => event.subject === DeploymentDeleted.subject)!;
-    expect(found.get(deleted.id)?.find((delivery) => delivery.group.startsWith('analytics-service'))).toMatchObject({ state: 'dead-lettered' });
+    expect(found.get(deleted.id)?.deliveries.find((delivery) => delivery.group.startsWith('analytics-service'))).toMatchObject({ state: 'dead-lettered' });
     expect([...found.keys()].sort()).toEqual(published.map((event) => event.id).sort());
 
     // The operator's `npm run dlq` reads them, and sends one back.

@@ -13,4 +13,6 @@ export {
   type GroupDelivery,
   type DeliveryState,
   type PublishedEvent,
+  type StoredLocation,
+  type EventDeliveries,
 } from './lib/nats/deliveries';

@@ -36,7 +36,7 @@ const WHERE_KEYS = 'where (deployment_id, version) in (select * from unnest($1::
 /**
  * The one owner of the `deployment_events` table's SQL. The store appends and reads through it, the outbox
  * claims and marks through it; neither knows the other. Events are never updated: only the publication
- * columns (`published_at`, `locked_until`) of a row ever change.
+ * columns (`published_at`, `locked_until`, and where the stream stores it) of a row ever change.
  */
 @Injectable()
 export class DeploymentEventsTable {
@@ -125,6 +125,28 @@ export class DeploymentEventsTable {
   /** The broker stored them: never publish them again. Keys are `<deploymentId>:<version>`. */
   async markPublished(keys: readonly string[]): Promise<void> {
     await this.db.query(`update deployment_events set published_at = now(), locked_until = null ${WHERE_KEYS}`, splitKeys(keys));
+  }
+
+  /** Where JetStream stores each published event, as far as it was found; by event key. */
+  async locations(deploymentId: string): Promise<Map<string, { stream: string; sequence: number }>> {
+    const rows = await this.db.query<{ version: number; stream: string; stream_sequence: string }>(
+      `select version, stream, stream_sequence from deployment_events where deployment_id = $1 and stream is not null`,
+      [deploymentId],
+    );
+    return new Map(rows.map((row) => [eventKey({ deploymentId, version: row.version }), { stream: row.stream, sequence: Number(row.stream_sequence) }]));
+  }
+
+  /** Remembers where JetStream stores these events (keys as eventKey): they need not be looked for again. */
+  async recordLocations(located: ReadonlyMap<string, { stream: string; sequence: number }>): Promise<void> {
+    if (located.size === 0) return;
+    const [ids, versions] = splitKeys([...located.keys()]);
+    const values = [...located.values()];
+    await this.db.query(
+      `update deployment_events e set stream = l.stream, stream_sequence = l.sequence
+       from unnest($1::uuid[], $2::int[], $3::text[], $4::bigint[]) as l(deployment_id, version, stream, sequence)
+       where e.deployment_id = l.deployment_id and e.version = l.version`,
+      [ids, versions, values.map((value) => value.stream), values.map((value) => value.sequence)],
+    );
   }
 
   /** Publishing failed: anyone may claim them again now. */

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { GroupDelivery, PublishedEvent } from '@mediamagic/pubsub/nats';
+import type { EventDeliveries as Found, PublishedEvent } from '@mediamagic/pubsub/nats';
 
 /** What reads the broker's consumer state (JetStreamDeliveries): main.ts connects one, tests on a memory broker none. */
 export interface DeliveriesSource {
-  of(events: readonly PublishedEvent[]): Promise<Map<string, GroupDelivery[]>>;
+  of(events: readonly PublishedEvent[]): Promise<Map<string, Found>>;
   close(): Promise<void>;
 }
 
@@ -14,7 +14,7 @@ export const DELIVERIES_SOURCE = Symbol('DeliveriesSource');
 export class EventDeliveries implements OnModuleDestroy {
   constructor(@Inject(DELIVERIES_SOURCE) private readonly source: DeliveriesSource | null) {}
 
-  async of(events: readonly PublishedEvent[]): Promise<Map<string, GroupDelivery[]>> {
+  async of(events: readonly PublishedEvent[]): Promise<Map<string, Found>> {
     return this.source ? this.source.of(events) : new Map();
   }
 

@@ -4,7 +4,7 @@ import { type ResponseOf } from '@mediamagic/pubsub';
 import { OnRequest } from '@mediamagic/pubsub/nest';
 import type { z } from 'zod';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
-import { eventKey } from '../deployment/deployment-events.table';
+import { DeploymentEventsTable, eventKey } from '../deployment/deployment-events.table';
 import { EventDeliveries } from './event-deliveries';
 
 // The stream stores an event when the relay publishes it, after it happened; a little earlier covers clock skew.
@@ -14,6 +14,7 @@ const CLOCK_SKEW_MS = 1_000;
 export class GetDeploymentEventsHandler {
   constructor(
     @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
+    @Inject(DeploymentEventsTable) private readonly table: DeploymentEventsTable,
     @Inject(EventDeliveries) private readonly deliveries: EventDeliveries,
   ) {}
 
@@ -21,9 +22,18 @@ export class GetDeploymentEventsHandler {
   @OnRequest(GetDeploymentEvents)
   async events({ id, ownerId }: z.output<typeof GetDeploymentEvents.request>): Promise<ResponseOf<typeof GetDeploymentEvents>> {
     const history = await this.store.owned(id, ownerId);
+    const known = await this.table.locations(id);
     const deliveries = await this.deliveries.of(
-      history.map((event) => ({ id: eventKey(event), subject: event.type, time: new Date(event.occurredAt.getTime() - CLOCK_SKEW_MS) })),
+      history.map((event) => ({
+        id: eventKey(event),
+        subject: event.type,
+        time: new Date(event.occurredAt.getTime() - CLOCK_SKEW_MS),
+        location: known.get(eventKey(event)),
+      })),
     );
+    // Found once, kept: the next read goes straight to them.
+    const found = [...deliveries].filter(([key]) => !known.has(key)).map(([key, { stream, sequence }]) => [key, { stream, sequence }] as const);
+    await this.table.recordLocations(new Map(found));
     return {
       items: history.map((event) => ({
         version: event.version,
@@ -31,7 +41,7 @@ export class GetDeploymentEventsHandler {
         time: event.occurredAt.toISOString(),
         data: event.data,
         // An event not in the stream (not published yet, or stored before its type was published) went nowhere yet.
-        deliveries: deliveries.get(eventKey(event)) ?? [],
+        deliveries: deliveries.get(eventKey(event))?.deliveries ?? [],
       })),
     };
   }

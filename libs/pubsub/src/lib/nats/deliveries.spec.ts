@@ -51,7 +51,7 @@ describe('JetStreamDeliveries: where each event went, per consumer group', () =>
     return { id: await shop.emit(OrderPlaced, { orderId }), subject: OrderPlaced.subject, time };
   };
   const of = async (event: PublishedEvent): Promise<Record<string, Omit<GroupDelivery, 'group'>>> => {
-    const found = (await deliveries.of([event])).get(event.id) ?? [];
+    const found = (await deliveries.of([event])).get(event.id)?.deliveries ?? [];
     return Object.fromEntries(found.map(({ group, ...rest }) => [group, rest]));
   };
   const until = async (event: PublishedEvent, expected: Record<string, Omit<GroupDelivery, 'group'>>) => {
@@ -88,6 +88,21 @@ describe('JetStreamDeliveries: where each event went, per consumer group', () =>
     const order = await place('poison');
 
     await until(order, { billing: { state: 'handled', attempts: 1 }, mailer: { state: 'dead-lettered', attempts: 1 } });
+  });
+
+  it('says where each event is stored, and reads an event from there when told', async () => {
+    const order = await place('o-3');
+    await until(order, { billing: { state: 'handled', attempts: 1 }, mailer: { state: 'handled', attempts: 1 } });
+    const { stream, sequence } = (await deliveries.of([order])).get(order.id)!;
+    expect({ stream, sequence }).toEqual({ stream: 'ORDERS', sequence: expect.any(Number) });
+
+    // Told where it is, it does not look for it: not even the id or time need to be right.
+    const moved = { ...order, time: new Date(), location: { stream, sequence } };
+    expect((await deliveries.of([moved])).get(order.id)).toEqual({
+      stream,
+      sequence,
+      deliveries: expect.arrayContaining([expect.objectContaining({ group: 'billing', state: 'handled' })]),
+    });
   });
 
   it('is nowhere for an event the stream does not hold', async () => {

@@ -39,6 +39,19 @@ export interface PublishedEvent {
   readonly id: string;
   readonly subject: string;
   readonly time: Date;
+  /** Where it is stored, when an earlier read found it: saves looking for it again. */
+  readonly location?: StoredLocation;
+}
+
+/** Where a stream stores an event. */
+export interface StoredLocation {
+  readonly stream: string;
+  readonly sequence: number;
+}
+
+/** Where an event is stored, and what became of it in each group subscribed to its subject. */
+export interface EventDeliveries extends StoredLocation {
+  readonly deliveries: GroupDelivery[];
 }
 
 interface Report {
@@ -89,25 +102,27 @@ export class JetStreamDeliveries {
   }
 
   /** The deliveries of each event, by its id; an event not (yet) in a stream has none. */
-  async of(events: readonly PublishedEvent[]): Promise<Map<string, GroupDelivery[]>> {
-    const found = new Map<string, GroupDelivery[]>();
-    const consumers = new Map<string, ConsumerInfo[]>();
+  async of(events: readonly PublishedEvent[]): Promise<Map<string, EventDeliveries>> {
     const deadLetters = await this.deadLetterCounts();
-    for (const event of events) {
-      const stream = await this.jsm.streams.find(event.subject).catch((error: unknown) => (isStreamNotFound(error) ? undefined : Promise.reject(error)));
-      if (!stream) continue;
-      const sequence = await this.sequenceOf(stream, event.subject, event.id, event.time);
-      if (sequence === undefined) continue;
-      if (!consumers.has(stream)) consumers.set(stream, await this.jsm.consumers.list(stream).next());
-      const groups = consumers.get(stream)!.filter((info) => info.config.durable_name && subjectMatches(info.config.filter_subject ?? '>', event.subject));
-      const deliveries: GroupDelivery[] = [];
-      for (const info of groups) deliveries.push(await this.deliveryIn(info, stream, sequence, event, deadLetters));
-      found.set(
-        event.id,
-        deliveries.sort((a, b) => a.group.localeCompare(b.group)),
-      );
-    }
-    return found;
+    // One listing per stream, shared by its events; the events are read side by side.
+    const consumers = new Map<string, Promise<ConsumerInfo[]>>();
+    const consumersOf = (stream: string) => {
+      if (!consumers.has(stream)) consumers.set(stream, this.jsm.consumers.list(stream).next());
+      return consumers.get(stream)!;
+    };
+    const found = await Promise.all(
+      events.map(async (event): Promise<[string, EventDeliveries] | undefined> => {
+        const location = event.location ?? (await this.locate(event));
+        if (!location) return undefined;
+        const { stream, sequence } = location;
+        const groups = (await consumersOf(stream)).filter(
+          (info) => info.config.durable_name && subjectMatches(info.config.filter_subject ?? '>', event.subject),
+        );
+        const deliveries = await Promise.all(groups.map((info) => this.deliveryIn(info, stream, sequence, event, deadLetters)));
+        return [event.id, { stream, sequence, deliveries: deliveries.sort((a, b) => a.group.localeCompare(b.group)) }];
+      }),
+    );
+    return new Map(found.filter((entry) => entry !== undefined));
   }
 
   async close(): Promise<void> {
@@ -140,8 +155,11 @@ export class JetStreamDeliveries {
     return stored ? (stored.json<Report>() as Report) : undefined;
   }
 
-  private async sequenceOf(stream: string, subject: string, id: string, time: Date): Promise<number | undefined> {
-    return (await this.findById(stream, subject, id, time))?.seq;
+  private async locate(event: PublishedEvent): Promise<StoredLocation | undefined> {
+    const stream = await this.jsm.streams.find(event.subject).catch((error: unknown) => (isStreamNotFound(error) ? undefined : Promise.reject(error)));
+    if (!stream) return undefined;
+    const stored = await this.findById(stream, event.subject, event.id, event.time);
+    return stored && { stream, sequence: stored.seq };
   }
 
   /**

@@ -143,6 +143,9 @@ export class JetStreamDeliveries {
       const deadLetterSubject = `${DEAD_LETTER_PREFIX}.${group}.${event.subject}`;
       const deadLetter = deadLetters[deadLetterSubject] ? await this.findById(DEAD_LETTER_STREAM, deadLetterSubject, event.id, event.time) : undefined;
       if (deadLetter) return { group, state: 'dead-lettered', attempts: Number(deadLetter.headers?.get(DL.attempts) ?? report?.attempts ?? 1) };
+      // The dead letter is gone (replayed with `npm run dlq`, or expired): this delivery was still dead-lettered;
+      // a replay is a message of its own.
+      if (report?.state === 'dead-lettered') return { group, state: 'dead-lettered', attempts: report.attempts };
       return { group, state: 'handled', attempts: report?.state === 'handled' ? report.attempts : 1 };
     }
     // Reported but not settled yet on the server (the ack goes out at the end of the event-loop turn).

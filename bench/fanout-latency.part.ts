@@ -24,7 +24,29 @@ const clock = (): number => performance.timeOrigin + performance.now();
 
 const P99_LIMIT_MS = 50;
 
-export async function fanoutLatencyPart(platform: Platform, token: string): Promise<PartOutcome> {
+/** One run: deployments per second, seconds of load, seconds of warm-up at the same rate before. */
+export interface FanoutRun {
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+}
+
+/** The figures of one run, for the parts that compare runs (8 and 9). */
+export interface FanoutFigures {
+  rate: number;
+  p50: number;
+  p99: number;
+  emailP99: number;
+  analyticsP99: number;
+  /** Deployments handled by both email and analytics per second, from the first POST until the last of them. */
+  handledPerSecond: number;
+  incomplete: number;
+  cpu: string;
+}
+
+const DEFAULT_RUN: FanoutRun = { rate: FANOUT_RATE, seconds: FANOUT_SECONDS, warmupSeconds: FANOUT_WARMUP_SECONDS };
+
+export async function fanoutLatencyPart(platform: Platform, token: string, run: FanoutRun = DEFAULT_RUN): Promise<PartOutcome & { figures: FanoutFigures }> {
   const { at: emailAt, stop: stopStamping } = stampArrivals(platform.smtp);
   const acks = await watchAnalyticsAcks(platform.nats.url);
   const sent = new Map<string, number>();
@@ -51,7 +73,7 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
     const began = clock();
     const inFlight = new Set<Promise<void>>();
     for (let i = 0; i < count; i++) {
-      const wait = began + (i * 1000) / FANOUT_RATE - clock();
+      const wait = began + (i * 1000) / run.rate - clock();
       if (wait > 1) await sleep(wait);
       const request = create(i, into).finally(() => inFlight.delete(request));
       inFlight.add(request);
@@ -64,8 +86,8 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
   // Warm-up, not measured: the services were just restarted (part 5), so their JIT, pools and SMTP
   // connections are cold. The steady state is what the target is about.
   const warm = new Map<string, number>();
-  log(`4 warm-up: ${FANOUT_RATE * FANOUT_WARMUP_SECONDS} deployments at ${FANOUT_RATE}/s for ${FANOUT_WARMUP_SECONDS} s`);
-  await offer(FANOUT_RATE * FANOUT_WARMUP_SECONDS, warm);
+  log(`4 warm-up: ${run.rate * run.warmupSeconds} deployments at ${run.rate}/s for ${run.warmupSeconds} s`);
+  await offer(run.rate * run.warmupSeconds, warm);
   const warmed = await waitUntil(
     () => emailed(warm.keys()) >= warm.size && acks.count() >= warm.size,
     () => emailed(warm.keys()) + acks.count(),
@@ -78,8 +100,8 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
   if (!warmed) log('4 warm-up not fully handled; measuring anyway');
   const warmAcks = acks.count();
 
-  const total = FANOUT_RATE * FANOUT_SECONDS;
-  log(`4 ${total} deployments at ${FANOUT_RATE}/s for ${FANOUT_SECONDS} s`);
+  const total = run.rate * run.seconds;
+  log(`4 ${total} deployments at ${run.rate}/s for ${run.seconds} s`);
   const handled = () => emailed(sent.keys()) + acks.count() - warmAcks;
   // Who uses the two cores from the first POST until everything was handled: what limits the figure.
   const began = clock();
@@ -110,7 +132,9 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
     fanout.push(Math.max(Number.isNaN(mail) ? finishedAt : mail, Number.isNaN(ack) ? finishedAt : ack) - t0);
     if (Number.isNaN(mail) || Number.isNaN(ack)) missing++;
   }
-  const drainSeconds = (Math.max(began, ...emailAt.values(), ...analyticsAt.values()) - began) / 1000;
+  // Not Math.max(...all): a long run has more arrival times than a call may take arguments.
+  const lastHandled = [...emailAt.values(), ...analyticsAt.values()].reduce((latest, at) => Math.max(latest, at), began);
+  const drainSeconds = (lastHandled - began) / 1000;
   log(
     `4 fan-out p50 ${fmt(percentile(fanout, 50))} ms, p99 ${fmt(percentile(fanout, 99))} ms; email p99 ${fmt(percentile(email, 99))} ms, ` +
       `analytics p99 ${fmt(percentile(analytics, 99))} ms; ${missing} incomplete${complete ? '' : ' (gave up waiting)'}, done after ${Math.round((finishedAt - began) / 1000)} s`,
@@ -125,22 +149,22 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
       'deployments created (POST 202/s)',
       '/s',
       offered,
-      { label: 'target rate', value: FANOUT_RATE },
+      { label: 'target rate', value: run.rate },
       undefined,
       failed ? `${failed} POSTs failed` : undefined,
     ),
     limitResult(4, 'POST /deployments p99 latency under that load', 'ms', percentile(postLatencies, 99)),
     limitResult(4, 'fan-out latency p50 (202 -> email and analytics)', 'ms', percentile(fanout, 50)),
-    limitResult(4, `fan-out latency p99 at ${FANOUT_RATE} deployments/s`, 'ms', percentile(fanout, 99), P99_LIMIT_MS, partial),
+    limitResult(4, `fan-out latency p99 at ${run.rate} deployments/s`, 'ms', percentile(fanout, 99), P99_LIMIT_MS, partial),
     limitResult(4, 'email leg p50 (202 -> SMTP server has the email)', 'ms', percentile(email, 50)),
     limitResult(4, 'email leg p99', 'ms', percentile(email, 99)),
     limitResult(4, 'analytics leg p50 (202 -> analytics acks)', 'ms', percentile(analytics, 50)),
     limitResult(4, 'analytics leg p99', 'ms', percentile(analytics, 99)),
-    limitResult(4, 'time until the last email/ack, from the first POST', 's', drainSeconds, undefined, `the load itself lasted ${FANOUT_SECONDS} s`),
+    limitResult(4, 'time until the last email/ack, from the first POST', 's', drainSeconds, undefined, `the load itself lasted ${run.seconds} s`),
   ];
   const method =
-    `After a warm-up of ${FANOUT_WARMUP_SECONDS} s at the same rate (the services were just restarted for part 5) and until it was all handled, ` +
-    `${total} POST /deployments (one verified user, Bearer) at ${FANOUT_RATE}/s for ${FANOUT_SECONDS} s, open loop, node:http with ` +
+    `After a warm-up of ${run.warmupSeconds} s at the same rate (the services were just restarted for part 5) and until it was all handled, ` +
+    `${total} POST /deployments (one verified user, Bearer) at ${run.rate}/s for ${run.seconds} s, open loop, node:http with ` +
     `keep-alive from the bench process. t0 = the 202 answer arrives; email = the test SMTP server in the bench process accepts ` +
     `the "is being provisioned" email (end of DATA; Message-ID <deploymentId_1@mediamagic>; the server does not parse emails into objects ` +
     `meanwhile, as a real mail server would not); analytics = a plain nats.js subscription on the acks of ` +
@@ -150,7 +174,17 @@ export async function fanoutLatencyPart(platform: Platform, token: string): Prom
     `with the time waited, so a partial run's percentiles are lower bounds. PROVISIONING_DELAY_MS is one hour, so no rollout completes (no "running" email) during the bench. All clocks are ` +
     `the bench process's. The platform runs on its own PostgreSQL (test cluster, fsync off), one nats-server, all on this machine. ` +
     `CPU use (% of one core, 200% = both cores) from the first POST until all was handled: ${usage}.`;
-  return { results, method };
+  const figures: FanoutFigures = {
+    rate: run.rate,
+    p50: percentile(fanout, 50),
+    p99: percentile(fanout, 99),
+    emailP99: percentile(email, 99),
+    analyticsP99: percentile(analytics, 99),
+    handledPerSecond: drainSeconds > 0 ? (sent.size - missing) / drainSeconds : 0,
+    incomplete: missing,
+    cpu: usage,
+  };
+  return { results, method, figures };
 }
 
 /**

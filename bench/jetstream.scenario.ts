@@ -26,21 +26,24 @@ export const RAW_STREAM = { name: 'RAWBENCH', subjects: ['rawbench.>'] };
 const LIB_SUBJECT = 'bench.event';
 const RAW_SUBJECT = 'rawbench.event';
 
+/** The payload's schema, validated on emit and on consume (part 7 uses it too). */
+export const orderSchema = z.object({
+  orderId: z.string(),
+  customerId: z.string(),
+  amount: z.number(),
+  currency: z.string().length(3),
+  items: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive() })),
+  note: z.string(),
+});
+
 const OrderPlaced = defineEvent({
   subject: LIB_SUBJECT,
   version: 1,
   delivery: 'at-least-once',
-  schema: z.object({
-    orderId: z.string(),
-    customerId: z.string(),
-    amount: z.number(),
-    currency: z.string().length(3),
-    items: z.array(z.object({ sku: z.string(), quantity: z.number().int().positive() })),
-    note: z.string(),
-  }),
+  schema: orderSchema,
 });
 
-type OrderPayload = z.output<typeof OrderPlaced.schema>;
+type OrderPayload = z.output<typeof orderSchema>;
 
 export function payload(i: number): OrderPayload {
   return {

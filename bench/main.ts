@@ -5,6 +5,9 @@
  *   2. the library vs Nest's own NATS transport              (nest.part.ts)
  *   3-5. gateway vs bare Fastify, fan-out latency, memory and start times, on the running platform (platform.part.ts)
  *   6. the time to serve a new user after a burst of 1,000 registrations          (burst.part.ts)
+ *   7. at-least-once fan-out through Nest: the library vs a peer JetStream transport (peer.part.ts)
+ *   8-9. the fan-out capacity curve, with tracing off and on                      (observability.part.ts)
+ *   Parts 7-9 are also written to bench/results/observability.md.
  * BENCH_QUICK=1 for a smoke run, BENCH_PARTS=1,2 for some parts (see config.ts). Exits 0 unless the bench itself
  * breaks: a missed target is a finding, not a failure.
  */
@@ -19,6 +22,8 @@ import { libraryPart } from './library.part';
 import { nestPart } from './nest.part';
 import { log, type PartOutcome } from './part';
 import { platformPart } from './platform.part';
+import { observabilityPart, writeObservabilityResults } from './observability.part';
+import { peerPart } from './peer.part';
 import { markdownTable, notesOf, textTable } from './report';
 
 const RESULTS = join(import.meta.dirname, 'results', 'benchmark.md');
@@ -39,6 +44,15 @@ async function main(): Promise<void> {
   if ([3, 4, 5, 6].some((part) => PARTS.has(part))) {
     for (const part of await platformPart(PARTS)) outcomes.push(part);
   }
+  if (PARTS.has(7)) {
+    const server = await startNatsServer();
+    try {
+      outcomes.push({ title: '7. Library vs a peer Nest JetStream transport, at least once', outcome: await peerPart(server) });
+    } finally {
+      await server.dispose();
+    }
+  }
+  if (PARTS.has(8) || PARTS.has(9)) outcomes.push(...(await observabilityPart(PARTS)));
 
   const results = outcomes.flatMap((o) => o.outcome.results);
   const notes = notesOf(results);
@@ -55,6 +69,7 @@ async function main(): Promise<void> {
       `## How each part measures\n\n${outcomes.map((o) => `### ${o.title}\n\n${o.outcome.method}\n`).join('\n')}`,
   );
   console.log(`\nwritten to ${RESULTS}`);
+  await writeObservabilityResults(outcomes, environment);
 }
 
 function natsServerVersion(): string {

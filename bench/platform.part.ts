@@ -28,10 +28,7 @@ type Titled = { title: string; outcome: PartOutcome };
  * would otherwise still be sent while part 4 measures. Part 6 on a third: its burst leaves work behind too.
  */
 export async function platformPart(parts: Set<number>): Promise<Titled[]> {
-  if (process.env['BENCH_SKIP_BUILD'] !== '1') {
-    log('3-5 building the apps');
-    execFileSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=tag:type:app', '--outputStyle=static'], { cwd: ROOT, stdio: 'ignore' });
-  }
+  buildApps();
   const outcomes: Titled[] = [];
   if (parts.has(3)) {
     await onPlatform(async (platform) => {
@@ -65,13 +62,36 @@ export async function platformPart(parts: Set<number>): Promise<Titled[]> {
   return outcomes;
 }
 
-/** The platform on its own PostgreSQL for the duration of `use`. */
-async function onPlatform(use: (platform: Platform, startMs: number) => Promise<void>): Promise<void> {
+/** Builds the apps the platform runs, once per bench run, unless BENCH_SKIP_BUILD=1. */
+export function buildApps(): void {
+  if (process.env['BENCH_SKIP_BUILD'] === '1' || built) return;
+  log('building the apps');
+  execFileSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=tag:type:app', '--outputStyle=static'], { cwd: ROOT, stdio: 'ignore' });
+  built = true;
+}
+let built = false;
+
+/**
+ * The platform on its own PostgreSQL for the duration of `use`; `env` is added to every service's environment. Its logs
+ * are in tmp/<suite>-logs: two platforms at once need two suites.
+ */
+export async function onPlatform(
+  use: (platform: Platform, startMs: number) => Promise<void>,
+  env: Record<string, string> = {},
+  suite = 'bench',
+): Promise<void> {
   const postgres = await startPostgresServer();
   let platform: Platform | undefined;
   try {
     const began = performance.now();
-    platform = await Platform.start({ suite: 'bench', provisioningDelayMs: PROVISIONING_DELAY_MS, postgres, env: profiling(), rateLimits: true });
+    const perService = Object.fromEntries(SERVICES.map((service) => [service, { ...profiling()?.[service], ...env }]));
+    platform = await Platform.start({
+      suite,
+      provisioningDelayMs: PROVISIONING_DELAY_MS,
+      postgres,
+      env: perService,
+      rateLimits: process.env['AUTH_RATE_LIMIT'] !== '0',
+    });
     await use(platform, performance.now() - began);
   } finally {
     const codes = await platform?.stop();
@@ -103,7 +123,7 @@ function costOutcome(idle: ByService, peak: ByService, restarts: { wall: ByServi
 }
 
 /** Registers, verifies (the link in the email) and logs in one user; returns the access token. */
-async function signUp(platform: Platform): Promise<string> {
+export async function signUp(platform: Platform): Promise<string> {
   const email = 'bench@example.com';
   const json = (method: string, path: string, body: unknown) =>
     fetch(`${platform.baseUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -32,8 +32,8 @@ describe('docker-compose.yml', () => {
     expect(validate(compose), JSON.stringify(validate.errors, null, 2)).toBe(true);
   });
 
-  it('runs NATS with JetStream and monitoring, PostgreSQL, Mailpit and the five services', () => {
-    expect(Object.keys(services).sort()).toEqual(['mailpit', 'nats', 'postgres', ...APPS].sort());
+  it('runs NATS with JetStream and monitoring, PostgreSQL, Mailpit, the five services, and Jaeger, Prometheus and Grafana', () => {
+    expect(Object.keys(services).sort()).toEqual(['mailpit', 'nats', 'postgres', ...APPS, 'jaeger', 'prometheus', 'grafana'].sort());
     expect(readRepoFile('docker/nats/nats.conf')).toMatch(/^jetstream\s*\{/m);
     expect(readRepoFile('docker/nats/nats.conf')).toMatch(/^http_port: 8222$/m);
     expect(services['nats'].healthcheck?.test.join(' ')).toContain('http://127.0.0.1:8222/healthz?js-enabled-only=true');
@@ -87,7 +87,7 @@ describe('docker-compose.yml', () => {
 
   it('points every URL at a service and a port it exposes', () => {
     for (const app of APPS) {
-      for (const name of ['NATS_ADDR', 'DATABASE_URL', 'SMTP_URL']) {
+      for (const name of ['NATS_ADDR', 'DATABASE_URL', 'SMTP_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT']) {
         const value = services[app].environment?.[name];
         if (value === undefined) continue;
         const url = new URL(value);

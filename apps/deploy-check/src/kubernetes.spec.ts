@@ -287,7 +287,7 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
       }
     });
 
-    it.each(APPS)('let %s reach NATS and its database (and email-service the SMTP server), nothing else', (app) => {
+    it.each(APPS)('let %s reach NATS and its database (and email-service the SMTP server, and in the demo Jaeger), nothing else', (app) => {
       const from = podOf(PLATFORM, app);
       const reachable = allPods.flatMap((to) =>
         to === from
@@ -300,6 +300,7 @@ describe.each(OVERLAYS)('k8s/overlays/$name', ({ name: overlay, demo, tag }) => 
       const expected = [`${NATS}/nats:4222`];
       if (demo && DATABASES[app]) expected.push(`${PLATFORM}/postgres:5432`);
       if (demo && app === 'email-service') expected.push(`${PLATFORM}/mailpit:1025`);
+      if (demo) expected.push(`${PLATFORM}/jaeger:4318`);
       expect(reachable.sort()).toEqual(expected.sort());
       expect(allowsEgressToNamespace(policies, from, 'kube-system', 53), 'DNS').toBe(true);
       if (!demo) {

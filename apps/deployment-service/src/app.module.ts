@@ -30,8 +30,7 @@ export function infrastructureFrom(config: DeploymentConfig): Infrastructure {
     ...serviceInfrastructure(SERVICE, config, { migrations: MIGRATIONS, streams: DOMAIN_STREAMS }),
     rollout: new RolloutSettings(config.PROVISIONING_DELAY_MS),
     // A connection of its own: reading consumer state is the operator's kind of work, apart from the service's traffic.
-    deliveries: () =>
-      JetStreamDeliveries.connect({ servers: config.NATS_ADDR, name: `${SERVICE}.deliveries`, user: config.NATS_USER, pass: config.NATS_PASSWORD }),
+    deliveries: () => JetStreamDeliveries.connect({ servers: config.NATS_ADDR, name: SERVICE, user: config.NATS_USER, pass: config.NATS_PASSWORD }),
   };
 }
 

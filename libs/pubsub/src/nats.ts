@@ -16,3 +16,5 @@ export {
   type StoredLocation,
   type EventDeliveries,
 } from './lib/nats/deliveries';
+export { inboxPrefixOf } from './lib/nats/connection';
+export { whileJetStreamAway } from './lib/nats/jetstream-api';

@@ -70,8 +70,8 @@ export function resolvedEnv(objects: K8sObject[], namespace: string, container: 
   return env;
 }
 
-/** Namespaces outside the manifests that policies may name: the cluster's DNS and the ingress controller. */
-export const EXTERNAL_NAMESPACES = ['kube-system', 'ingress-nginx'];
+/** Namespaces outside the manifests that policies may name: the cluster's DNS, the ingress controller, Prometheus and the OTLP collector. */
+export const EXTERNAL_NAMESPACES = ['kube-system', 'ingress-nginx', 'monitoring', 'observability'];
 
 /**
  * Whether the network policies let `from` open a connection to `to` on `port`: an egress rule of a

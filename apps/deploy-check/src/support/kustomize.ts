@@ -22,6 +22,7 @@ interface Kustomization {
   apiVersion?: string;
   kind?: string;
   resources?: string[];
+  components?: string[];
   namespace?: string;
   images?: Array<{ name: string; newName?: string; newTag?: string }>;
   patches?: Array<{ path: string }>;
@@ -37,7 +38,18 @@ export interface RenderOptions {
 
 // The kustomize features the manifests use, and so the only ones this renderer implements: anything
 // else in a kustomization.yaml fails the render instead of being silently ignored.
-const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches', 'configMapGenerator', 'secretGenerator', 'generatorOptions']);
+const SUPPORTED = new Set([
+  'apiVersion',
+  'kind',
+  'resources',
+  'components',
+  'namespace',
+  'images',
+  'patches',
+  'configMapGenerator',
+  'secretGenerator',
+  'generatorOptions',
+]);
 const CLUSTER_SCOPED = new Set(['Namespace']);
 
 /** Renders `dir/kustomization.yaml` as `kubectl apply -k dir` would build it (for the supported features). */
@@ -52,6 +64,7 @@ export function renderKustomization(dir: string, options: RenderOptions = {}): K
     const path = resolve(dir, entry);
     objects.push(...(statSync(path).isDirectory() ? renderKustomization(path, options) : readYaml(path)));
   }
+  for (const entry of kustomization.components ?? []) objects.push(...renderComponent(resolve(dir, entry), options));
   objects.push(...generate(dir, kustomization, options));
   for (const patch of kustomization.patches ?? []) {
     for (const document of readYaml(resolve(dir, patch.path))) {
@@ -66,6 +79,14 @@ export function renderKustomization(dir: string, options: RenderOptions = {}): K
   }
   for (const image of kustomization.images ?? []) objects = objects.map((object) => withImage(object, image));
   return objects;
+}
+
+/** A kustomize Component adds its resources to the kustomization that lists it (its patches would apply to all: not supported). */
+function renderComponent(dir: string, options: RenderOptions): K8sObject[] {
+  const component = readYaml(join(dir, 'kustomization.yaml'))[0] as unknown as Kustomization;
+  if (component.kind !== 'Component') throw new Error(`${dir}: a component must be kind Component`);
+  if (component.patches?.length) throw new Error(`${dir}: the test's renderer does not support a component's patches`);
+  return renderKustomization(dir, options);
 }
 
 export function describe(object: Pick<K8sObject, 'kind' | 'metadata'>): string {

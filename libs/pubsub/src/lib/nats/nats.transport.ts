@@ -6,6 +6,7 @@ import { connectNats, watchStatus, type ConnectionOptions, type TransportLogger 
 import { coreSubscription } from './core-subscription';
 import { reportDelivery } from './deliveries';
 import { durableConsumer } from './durable-consumer';
+import { whileJetStreamAway } from './jetstream-api';
 import { JetStreamPublisher } from './jetstream-publisher';
 import { JetStreamSubscription } from './jetstream-subscription';
 import { PublishBatch } from './publish-batch';
@@ -41,11 +42,12 @@ export class NatsTransport implements Transport {
   }
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
+    const logger = options.logger ?? console;
     const connection = await connectNats(options);
-    const jsm = await jetstreamManager(connection);
+    const jsm = await whileJetStreamAway('answer', () => jetstreamManager(connection), logger);
     const streams = new DeclaredStreams(jsm, options.streams ?? []);
-    await streams.ensure();
-    const transport = new NatsTransport(connection, jetstream(connection), jsm, streams, options.publishTimeoutMs ?? 30_000, options.logger ?? console);
+    await whileJetStreamAway('create the streams', () => streams.ensure(), logger);
+    const transport = new NatsTransport(connection, jetstream(connection), jsm, streams, options.publishTimeoutMs ?? 30_000, logger);
     void watchStatus(connection, transport.logger, () => transport.interruptionListeners.forEach((listener) => listener()));
     return transport;
   }
@@ -63,7 +65,12 @@ export class NatsTransport implements Transport {
 
   async subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
     if (spec.delivery === 'at-most-once') return coreSubscription(this.connection, spec, processor, this.logger);
-    const consumer = await durableConsumer(this.js, this.jsm, this.streams, spec);
+    // Creating or updating it again is harmless, so the whole of it is tried again while JetStream is away (a failover).
+    const consumer = await whileJetStreamAway(
+      `create the consumer ${spec.group} of ${spec.subject}`,
+      () => durableConsumer(this.js, this.jsm, this.streams, spec),
+      this.logger,
+    );
     const settled = (message: JsMsg, outcome: Outcome) => reportDelivery(this.connection, spec.group, message, outcome);
     return new JetStreamSubscription(consumer, spec, processor, this.logger, settled).start();
   }

@@ -30,7 +30,7 @@ import {
   VerifyEmail,
 } from '@mediamagic/contracts';
 import { defineRequest, PermanentError, type PubSub } from '@mediamagic/pubsub';
-import { createPubSub, DeadLetterQueue, inboxPrefixOf, type NatsTransport } from '@mediamagic/pubsub/nats';
+import { createPubSub, DeadLetterQueue, inboxPrefixOf, JetStreamDeliveries, type NatsTransport } from '@mediamagic/pubsub/nats';
 import { serviceSpec, startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { z } from 'zod';
 import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
@@ -64,7 +64,7 @@ const CONSUMES: Record<App, string[]> = {
 };
 /** Heard live (core NATS, no consumer): the changes to the gateway's deployment views. */
 const LISTENS: Record<App, string[]> = {
-  gateway: [DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
+  gateway: [DeploymentProvisioningStarted, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
 };
 /** Tracking events (`tracking.<name>`) each service publishes; analytics-service consumes them all. */
 /** A request on `subject` with any payload: the permissions are what is tested, not a contract. */
@@ -185,8 +185,13 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     for (const [app, subjects] of Object.entries(ASKS)) {
       for (const subject of subjects) expect(await services[app as App].request(anyRequest(subject), {})).toEqual({ answeredBy: answererOf(subject) });
     }
+    const published: { id: string; subject: string; time: Date }[] = [];
     for (const [app, subjects] of Object.entries(EMITS)) {
-      for (const subject of subjects) await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: deliveryOf(subject) });
+      for (const subject of subjects) {
+        const time = new Date(Date.now() - 1_000);
+        const id = await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: deliveryOf(subject) });
+        if (app === 'deployment-service' && deliveryOf(subject) === 'at-least-once') published.push({ id, subject, time });
+      }
     }
     for (const [app, name] of Object.entries(TRACKS)) await services[app as App].publishEvent({ name });
 
@@ -211,6 +216,20 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
         message: `${app} to dead-letter ${subject}: ${logs.join('\n')}`,
       });
     }
+
+    // deployment-service reads where its events went (before the replay below takes a dead letter away): consumer state, dead letters, the groups' reports.
+    const deliveries = await JetStreamDeliveries.connect({
+      servers: server.url,
+      name: 'deployment-service',
+      user: 'deployment-service',
+      pass: passwordOf('deployment-service'),
+    });
+    void watchViolations((deliveries as unknown as { connection: NatsConnection }).connection, 'deployment-service (deliveries)', violations);
+    const found = await deliveries.of(published);
+    await deliveries.close();
+    const deleted = published.find((event) => event.subject === DeploymentDeleted.subject)!;
+    expect(found.get(deleted.id)?.deliveries.find((delivery) => delivery.group.startsWith('analytics-service'))).toMatchObject({ state: 'dead-lettered' });
+    expect([...found.keys()].sort()).toEqual(published.map((event) => event.id).sort());
 
     // The operator's `npm run dlq` reads them, and sends one back.
     const dlq = await DeadLetterQueue.connect({
@@ -330,10 +349,18 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
       subject: 'dead-letter.email-service.user.registered',
       why: "a service dead-letters only its own group's messages",
     },
-    { user: 'deployment-service', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered', why: 'it reads no stream' },
+    {
+      user: 'deployment-service',
+      action: 'publish',
+      subject: '$JS.API.CONSUMER.CREATE.USER.spy.user.registered',
+      why: 'it reads only where deployment events went',
+    },
+    { user: 'deployment-service', action: 'publish', subject: '$JS.ACK.DEPLOYMENT.x.y.1.1.1.1.1', why: 'it settles no delivery of a group' },
+    { user: 'deployment-service', action: 'publish', subject: 'deliveries.email-service.DEPLOYMENT.1', why: 'a group reports its own deliveries only' },
+    { user: 'email-service', action: 'publish', subject: 'deliveries.analytics-service.DEPLOYMENT.1', why: 'a group reports its own deliveries only' },
     { user: 'email-service', action: 'publish', subject: '$JS.API.STREAM.DELETE.USER', why: 'no service deletes streams' },
     { user: 'gateway', action: 'subscribe', subject: 'user.>', why: 'the gateway hears only what changes a deployment it holds' },
-    { user: 'gateway', action: 'subscribe', subject: DeploymentCreated.subject, why: 'a new deployment is pending, which the gateway never holds' },
+    { user: 'gateway', action: 'subscribe', subject: DeploymentCreated.subject, why: 'a view is held only once asked for, after its creation' },
     { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.DEPLOYMENT', why: 'the gateway makes only named ordered consumers' },
     { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.CREATE.USER.live_1', why: 'the live stream reads DEPLOYMENT only' },
     { user: 'gateway', action: 'publish', subject: '$JS.API.CONSUMER.DURABLE.CREATE.DEPLOYMENT.spy', why: 'the gateway makes no durable consumer' },

@@ -1,5 +1,5 @@
 import { IDEMPOTENCY_KEYS_TABLE, type Migration } from '@mediamagic/database';
-import { CHANNEL } from './deployment/deployment-event-outbox';
+import { CHANNEL } from './deployment/deployment-events.table';
 
 export const MIGRATIONS: Migration[] = [
   {
@@ -36,5 +36,13 @@ export const MIGRATIONS: Migration[] = [
       create function deployment_events_notify() returns trigger language plpgsql as $$ begin perform pg_notify('${CHANNEL}', ''); return null; end $$;
       -- Only for events to publish: the rollout's own bookkeeping must not wake the relays for nothing.
       create trigger deployment_events_notify after insert on deployment_events for each row when (new.published_at is null) execute function deployment_events_notify();`,
+  },
+  {
+    id: '003_stream_location',
+    sql: `
+      -- Where JetStream stores each published event, learned the first time its deliveries are read: a
+      -- stream has no index by event id, so it is looked for once. A publication column, like published_at.
+      alter table deployment_events add column stream text;
+      alter table deployment_events add column stream_sequence bigint;`,
   },
 ];

@@ -114,6 +114,8 @@ describe('the platform, end to end', () => {
       'user.verified': 1,
       'user.logged-in': 2,
       'deployment.created': 2,
+      // Every change of a deployment is an event: chat's and doomed's rollouts started.
+      'deployment.provisioning-started': 2,
       'deployment.succeeded': 1,
       'deployment.failed': 1,
       'deployment.deleted': 1,

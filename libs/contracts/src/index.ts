@@ -13,6 +13,8 @@ export {
   DEPLOYMENT_STATUSES,
   DeploymentView,
   DeploymentEventView,
+  EventDelivery,
+  DELIVERY_STATES,
   NewDeployment,
   CreateDeployment,
   ListDeployments,
@@ -21,3 +23,4 @@ export {
   DeleteDeployment,
 } from './lib/deployment.requests';
 export { AnalyticsSummary } from './lib/analytics.requests';
+export { evolveDeployment, foldDeployment, DEPLOYMENT_VERSION_HEADER, type Deployment, type DeploymentChange } from './lib/deployment.fold';

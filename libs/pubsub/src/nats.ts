@@ -5,5 +5,16 @@ export type { StreamSpec } from './lib/nats/streams';
 export { DeadLetterQueue, type StoredDeadLetter } from './lib/nats/dead-letter-queue';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export { subjectMatches } from './lib/subject';
+export {
+  JetStreamDeliveries,
+  reportDelivery,
+  DELIVERIES_STREAM,
+  DELIVERIES_PREFIX,
+  type GroupDelivery,
+  type DeliveryState,
+  type PublishedEvent,
+  type StoredLocation,
+  type EventDeliveries,
+} from './lib/nats/deliveries';
 export { inboxPrefixOf } from './lib/nats/connection';
 export { whileJetStreamAway } from './lib/nats/jetstream-api';

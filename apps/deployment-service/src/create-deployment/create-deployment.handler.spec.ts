@@ -23,7 +23,7 @@ describe('CreateDeployment', () => {
 
   const statusOf = async (ownerId: string, id: string) => (await client.request(GetDeployment, { ownerId, id })).status;
 
-  it('answers pending, then rolls out to running: versions 1..3 in order, and created and succeeded are emitted in its context', async () => {
+  it('answers pending, then rolls out to running: versions 1..3 in order, each published in its context, with its version', async () => {
     const owner = newOwner();
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -46,9 +46,16 @@ describe('CreateDeployment', () => {
     // The delay is measured from the provisioning-started event.
     expect(Date.parse(items[2]!.time) - Date.parse(items[1]!.time)).toBeGreaterThanOrEqual(50);
 
-    const events = await waitFor(() => emittedFor(emitted, deployment.id).length === 2 && emittedFor(emitted, deployment.id), {
-      message: 'deployment.created and deployment.succeeded',
+    const stored = (events: Emitted[]) => events.filter((event) => event.subject !== 'deployment.progress');
+    const events = await waitFor(() => stored(emittedFor(emitted, deployment.id)).length === 3 && emittedFor(emitted, deployment.id), {
+      message: 'deployment.created, provisioning-started and succeeded',
     });
+    expect(stored(events).map((event) => [event.subject, event.version])).toEqual([
+      ['deployment.created', '1'],
+      ['deployment.provisioning-started', '2'],
+      ['deployment.succeeded', '3'],
+    ]);
+
     const carried = { deploymentId: deployment.id, ownerId: owner.id, ownerEmail: owner.email, name: 'web', model: 'llama' };
     // Both are published later by the relay, the rollout's after its own step: each still carries the request's context.
     const context = { correlationId: 'create-1', idempotencyKey: 'create-key', causationId: requestId, traceparent };
@@ -56,11 +63,19 @@ describe('CreateDeployment', () => {
       subject: 'deployment.created',
       payload: { ...carried, replicas: 1, createdAt: deployment.createdAt },
       ...context,
+      version: '1',
+    });
+    expect(events.find((event) => event.subject === 'deployment.provisioning-started')).toEqual({
+      subject: 'deployment.provisioning-started',
+      payload: { ...carried, startedAt: items[1]!.time },
+      ...context,
+      version: '2',
     });
     expect(events.find((event) => event.subject === 'deployment.succeeded')).toEqual({
       subject: 'deployment.succeeded',
       payload: { ...carried, succeededAt: items[2]!.time },
       ...context,
+      version: '3',
     });
   });
 

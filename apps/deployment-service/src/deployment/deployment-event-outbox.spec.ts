@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Database, openDatabase } from '@mediamagic/database';
 import { CE, PubSub } from '@mediamagic/pubsub';
 import { MemoryTransport } from '@mediamagic/pubsub/testing';
+import { DEPLOYMENT_VERSION_HEADER } from '@mediamagic/contracts';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventOutbox } from './deployment-event-outbox';
 import { DeploymentEventStore } from './deployment-event-store';
+import { DeploymentEventsTable } from './deployment-events.table';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -15,9 +17,10 @@ describe('the event store as its own outbox', () => {
   let pubsub: PubSub;
   beforeAll(async () => {
     db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: quiet });
-    store = new DeploymentEventStore(db);
+    const table = new DeploymentEventsTable(db);
+    store = new DeploymentEventStore(table);
     pubsub = new PubSub({ service: 'deployment-service', transport: new MemoryTransport(), logger: quiet });
-    outbox = new DeploymentEventOutbox(db, pubsub);
+    outbox = new DeploymentEventOutbox(table, pubsub);
   });
   afterAll(async () => {
     await pubsub.close();
@@ -35,19 +38,26 @@ describe('the event store as its own outbox', () => {
     return deploymentId;
   }
 
-  it('gives out a version only after every earlier one of its deployment was published, and never the rollout bookkeeping', async () => {
+  it('gives out a version only after every earlier one of its deployment was published, each with its version in a header', async () => {
     const deploymentId = await deploymentWithHistory();
 
-    // Another instance holds version 1: version 3 must wait, or "running" could go out before "created".
+    // Another instance holds version 1: versions 2 and 3 must wait, or "running" could go out before "created".
     const [held] = await outbox.claim(10, 60);
     expect(held?.key).toBe(`${deploymentId}:1`);
     expect(held?.envelope.headers['ce-id']).toBe(`${deploymentId}:1`);
+    expect(held?.envelope.headers[DEPLOYMENT_VERSION_HEADER]).toBe('1');
     expect(await outbox.claim(10, 60)).toEqual([]);
 
     await outbox.published([held!.key]);
     const next = await outbox.claim(10, 60);
-    expect(next.map((entry) => entry.key)).toEqual([`${deploymentId}:3`]);
-    expect(next[0]!.envelope.subject).toBe('deployment.succeeded');
+    expect(next.map((entry) => entry.key)).toEqual([`${deploymentId}:2`]);
+    expect(next[0]!.envelope.subject).toBe('deployment.provisioning-started');
+    expect(JSON.parse(new TextDecoder().decode(next[0]!.envelope.data))).toMatchObject({ deploymentId, name: 'web', model: 'llama' });
+    expect(next[0]!.envelope.headers[DEPLOYMENT_VERSION_HEADER]).toBe('2');
+
+    await outbox.published([next[0]!.key]);
+    const last = await outbox.claim(10, 60);
+    expect(last.map((entry) => [entry.envelope.subject, entry.envelope.headers[DEPLOYMENT_VERSION_HEADER]])).toEqual([['deployment.succeeded', '3']]);
   });
 
   it('publishes each event with the context stored with it, whatever context the relay runs in', async () => {
@@ -56,6 +66,8 @@ describe('the event store as its own outbox', () => {
 
     const [created] = await outbox.claim(10, 60);
     await outbox.published([created!.key]);
+    const [started] = await outbox.claim(10, 60);
+    await outbox.published([started!.key]);
     const [succeeded] = await outbox.claim(10, 60);
 
     expect(created!.envelope.headers).toMatchObject({

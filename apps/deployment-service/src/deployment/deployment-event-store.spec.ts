@@ -3,6 +3,7 @@ import { Database, isUniqueViolation, openDatabase } from '@mediamagic/database'
 import { ConflictError } from '@mediamagic/errors';
 import { MIGRATIONS } from '../migrations';
 import { DeploymentEventStore } from './deployment-event-store';
+import { DeploymentEventsTable } from './deployment-events.table';
 import { fold } from './fold';
 
 // What a request would pass: the context its events are published with.
@@ -13,7 +14,7 @@ describe('DeploymentEventStore', () => {
   let store: DeploymentEventStore;
   beforeAll(async () => {
     db = await openDatabase({ directory: 'memory://', migrations: MIGRATIONS, logger: { log: () => undefined, error: () => undefined } });
-    store = new DeploymentEventStore(db);
+    store = new DeploymentEventStore(new DeploymentEventsTable(db));
   });
   afterAll(() => db.close());
 

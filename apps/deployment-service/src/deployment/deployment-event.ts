@@ -3,16 +3,11 @@ import type { MessageContext } from '@mediamagic/pubsub';
 /** What the event store holds: each fact of a deployment's life, as the service decides it. */
 export type DeploymentEvent =
   | { type: 'deployment.created'; data: { name: string; model: string; replicas: number; ownerEmail: string } }
-  // Internal: marks when the rollout started, so the delay survives a restart; never published.
+  // Also marks when the rollout started, so the delay survives a restart.
   | { type: 'deployment.provisioning-started'; data: Record<string, never> }
   | { type: 'deployment.succeeded'; data: Record<string, never> }
   | { type: 'deployment.failed'; data: { reason: string } }
   | { type: 'deployment.deleted'; data: Record<string, never> };
-
-/** Every event but the rollout's own bookkeeping, which no other service has a use for. */
-export function isPublished(type: DeploymentEvent['type']): boolean {
-  return type !== 'deployment.provisioning-started';
-}
 
 /** One row of `deployment_events`. */
 export type StoredEvent = DeploymentEvent & {

@@ -30,6 +30,7 @@ describe('fold', () => {
       replicas: 2,
       status: 'pending',
       ownerId: OWNER,
+      version: 1,
       createdAt: '2030-01-01T10:00:00.000Z',
       updatedAt: '2030-01-01T10:00:00.000Z',
     });
@@ -39,7 +40,7 @@ describe('fold', () => {
     const started = { type: 'deployment.provisioning-started', data: {} } as const;
     expect(fold(historyOf(started)).status).toBe('provisioning');
     const running = fold(historyOf(started, { type: 'deployment.succeeded', data: {} }));
-    expect(running).toMatchObject({ status: 'running', createdAt: '2030-01-01T10:00:00.000Z', updatedAt: '2030-01-01T10:00:02.000Z' });
+    expect(running).toMatchObject({ status: 'running', version: 3, createdAt: '2030-01-01T10:00:00.000Z', updatedAt: '2030-01-01T10:00:02.000Z' });
     expect(running.reason).toBeUndefined();
   });
 
@@ -51,6 +52,12 @@ describe('fold', () => {
   it('makes a deployment deleted at any stage', () => {
     expect(fold(historyOf({ type: 'deployment.deleted', data: {} })).status).toBe('deleted');
     expect(fold(historyOf({ type: 'deployment.provisioning-started', data: {} }, { type: 'deployment.deleted', data: {} })).status).toBe('deleted');
+  });
+
+  it('refuses a history with a gap or a second creation', () => {
+    const [created, started, succeeded] = historyOf({ type: 'deployment.provisioning-started', data: {} }, { type: 'deployment.succeeded', data: {} });
+    expect(() => fold([created!, succeeded!])).toThrow('version 3 cannot follow 1');
+    expect(() => fold([created!, started!, { ...created!, version: 3 }])).toThrow('created twice');
   });
 
   it('refuses a history that does not start with the creation', () => {

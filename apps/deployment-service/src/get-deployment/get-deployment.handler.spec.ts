@@ -3,7 +3,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { CreateDeployment, GetDeployment, GetDeploymentEvents } from '@mediamagic/contracts';
 import { type PubSub } from '@mediamagic/pubsub';
 import { MemoryBroker } from '@mediamagic/pubsub/testing';
-import { failureOf } from '@mediamagic/testing';
+import { failureOf, waitFor } from '@mediamagic/testing';
 import { newOwner, startClient, startDeploymentService } from '../testing/deployment-service.testing';
 
 describe('GetDeployment and GetDeploymentEvents', () => {
@@ -32,7 +32,23 @@ describe('GetDeployment and GetDeploymentEvents', () => {
       type: 'deployment.created',
       time: created.createdAt,
       data: { name: 'web', model: 'llama', replicas: 2, ownerEmail: owner.email },
+      // A memory broker keeps no consumer state: nobody known to have got it (the NATS one is in platform-e2e).
+      deliveries: [],
     });
+  });
+
+  it('rewinds to a version and to a time, and refuses both at once or a version never reached', async () => {
+    const owner = newOwner();
+    const created = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama' });
+    await waitFor(async () => (await client.request(GetDeployment, { ownerId: owner.id, id: created.id })).version === 2, { message: 'provisioning' });
+    const get = (rewind: { version?: number; at?: string }) => client.request(GetDeployment, { ownerId: owner.id, id: created.id, ...rewind });
+
+    expect(await get({ version: 1 })).toEqual(created);
+    expect(await get({ version: 2 })).toMatchObject({ status: 'provisioning', version: 2 });
+    expect(await get({ at: created.createdAt })).toEqual(created);
+    expect((await failureOf(get({ version: 3 }))).statusCode).toBe(404);
+    expect((await failureOf(get({ at: new Date(Date.parse(created.createdAt) - 1).toISOString() }))).statusCode).toBe(404);
+    expect((await failureOf(get({ version: 1, at: created.createdAt }))).statusCode).toBe(400);
   });
 
   it("answers 404 for another owner's deployment, exactly as for an unknown id", async () => {

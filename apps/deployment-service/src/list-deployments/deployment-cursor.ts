@@ -1,6 +1,6 @@
 import { InvalidError } from '@mediamagic/errors';
 import { z } from 'zod';
-import type { ListPosition } from '../deployment/deployment-event-store';
+import type { ListPosition } from '../deployment/deployment-events.table';
 
 /** Opaque to clients: base64url of the last item's creation time and id, where the next page starts. */
 export function encodeCursor(position: { createdAt: string; id: string }): string {

@@ -1,5 +1,5 @@
 import type { DeploymentEvent, StoredEvent } from '../deployment/deployment-event';
-import { nextRolloutEvent, provisioningDueAt } from './rollout';
+import { nextRolloutEvent, provisioningDueAt, provisioningProgress } from './rollout';
 
 const T0 = Date.parse('2030-01-01T10:00:00.000Z');
 const DELAY = 5_000;
@@ -38,5 +38,21 @@ describe('the rollout', () => {
     expect(nextRolloutEvent(historyOf('llama', started, deleted), at(60_000), DELAY)).toBeNull();
     expect(nextRolloutEvent(historyOf('llama', started, { type: 'deployment.succeeded', data: {} }), at(60_000), DELAY)).toBeNull();
     expect(provisioningDueAt(historyOf('llama', started, deleted), DELAY)).toBeNull();
+  });
+
+  it('reports progress at each quarter of the provisioning, and looks again at the next one', () => {
+    const provisioning = historyOf('llama', started);
+    const startedAt = 1000;
+    const look = (ms: number) => {
+      const progress = provisioningProgress(provisioning, at(startedAt + ms), DELAY);
+      return progress && [progress.progress, progress.nextAt.getTime() - T0 - startedAt];
+    };
+    expect(look(0)).toEqual([null, 1250]);
+    expect(look(1250)).toEqual([0.25, 2500]);
+    expect(look(3000)).toEqual([0.5, 3750]);
+    expect(look(4999)).toEqual([0.75, 5000]);
+    expect(look(5000)).toEqual([null, 5000]);
+    expect(provisioningProgress(historyOf('llama'), at(0), DELAY)).toBeNull();
+    expect(provisioningProgress(historyOf('llama', started, { type: 'deployment.succeeded', data: {} }), at(9000), DELAY)).toBeNull();
   });
 });

@@ -22,3 +22,20 @@ export function nextRolloutEvent(history: readonly StoredEvent[], now: Date, del
   }
   return { type: 'deployment.succeeded', data: {} };
 }
+
+/** Progress reports per provisioning: at each quarter of the delay (0.25, 0.5, 0.75); the end is the succeeded or failed event. */
+export const PROGRESS_STEPS = 4;
+
+/**
+ * While a deployment provisions: how far it has come at `now` (the last quarter reached, or null before the
+ * first), and when the rollout looks again (the next quarter, or the end). Null when it is not provisioning.
+ */
+export function provisioningProgress(history: readonly StoredEvent[], now: Date, delayMs: number): { progress: number | null; nextAt: Date } | null {
+  const dueAt = provisioningDueAt(history, delayMs);
+  if (!dueAt) return null;
+  const startedAt = dueAt.getTime() - delayMs;
+  const step = Math.floor(((now.getTime() - startedAt) * PROGRESS_STEPS) / delayMs);
+  if (!(step < PROGRESS_STEPS)) return { progress: null, nextAt: dueAt };
+  const nextAt = new Date(Math.min(dueAt.getTime(), startedAt + Math.ceil(((step + 1) * delayMs) / PROGRESS_STEPS)));
+  return { progress: step > 0 ? step / PROGRESS_STEPS : null, nextAt };
+}

@@ -60,4 +60,28 @@ describe('RolloutWorker', () => {
       payload: { ownerEmail: owner.email, name: 'web', model: 'llama' },
     });
   });
+
+  it('reports progress while it provisions, at most once each quarter, in order, before the end', { timeout: 60_000 }, async () => {
+    await app?.close();
+    app = await startDeploymentService(broker, { directory, provisioningDelayMs: 2_000 });
+    const owner = newOwner();
+    const deployment = await client.request(CreateDeployment, { owner, name: 'web', model: 'llama' });
+
+    const events = await waitFor(
+      () => emittedFor(emitted, deployment.id).some((e) => e.subject === 'deployment.succeeded') && emittedFor(emitted, deployment.id),
+      {
+        timeoutMs: 20_000,
+        message: 'deployment.succeeded',
+      },
+    );
+    const subjects = events.map((event) => (event.subject === 'deployment.progress' ? `progress ${String(event.payload['progress'])}` : event.subject));
+    // A timer late on a busy machine may skip a quarter; never twice the same one, never after the end.
+    expect(subjects[0]).toBe('deployment.created');
+    expect(subjects[1]).toBe('deployment.provisioning-started');
+    expect(subjects.at(-1)).toBe('deployment.succeeded');
+    const progress = subjects.slice(2, -1);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(['progress 0.25', 'progress 0.5', 'progress 0.75'].filter((step) => progress.includes(step))).toEqual(progress);
+    expect(events.find((event) => event.subject === 'deployment.progress')).toMatchObject({ payload: { deploymentId: deployment.id, ownerId: owner.id } });
+  });
 });

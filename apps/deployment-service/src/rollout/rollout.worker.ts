@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DeploymentProgress } from '@mediamagic/contracts';
+import { PubSub } from '@mediamagic/pubsub';
 import type { StoredEvent } from '../deployment/deployment-event';
 import { DeploymentEventStore } from '../deployment/deployment-event-store';
-import { nextRolloutEvent, provisioningDueAt } from './rollout';
+import { nextRolloutEvent, provisioningProgress } from './rollout';
 
 /** How the rollout is simulated; from PROVISIONING_DELAY_MS. */
 export class RolloutSettings {
@@ -12,9 +14,10 @@ export class RolloutSettings {
 const RETRY_MS = 5_000;
 
 /**
- * Moves each new deployment through provisioning: appends provisioning-started, then, once the delay
- * has passed since that event, succeeded or failed. All state is in the event store, so after a
- * restart the worker resumes every unfinished rollout; several replicas doing so is safe because an
+ * Moves each new deployment through provisioning: appends provisioning-started, reports progress at each
+ * quarter of the delay (deployment.progress, at most once: never stored, a late timer skips a quarter),
+ * then, once the delay has passed since provisioning-started, appends succeeded or failed. All state is
+ * in the event store, so after a restart the worker resumes every unfinished rollout; several replicas doing so is safe because an
  * append that loses the race re-decides on the newer history.
  */
 @Injectable()
@@ -27,6 +30,7 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(DeploymentEventStore) private readonly store: DeploymentEventStore,
     @Inject(RolloutSettings) private readonly settings: RolloutSettings,
+    @Inject(PubSub) private readonly pubsub: PubSub,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,8 +54,16 @@ export class RolloutWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // they are stored, and published by the relay, with the context stored with its creation.
       const next = (events: readonly StoredEvent[]) => nextRolloutEvent(events, now, this.settings.provisioningDelayMs);
       const { history: after } = await this.store.append(deploymentId, created.context, next, history);
-      const dueAt = provisioningDueAt(after, this.settings.provisioningDelayMs);
-      if (dueAt) this.schedule(deploymentId, dueAt.getTime() - Date.now());
+      const provisioning = provisioningProgress(after, now, this.settings.provisioningDelayMs);
+      if (!provisioning) return;
+      if (provisioning.progress !== null) {
+        const progress = { deploymentId, ownerId: created.ownerId, progress: provisioning.progress, at: now.toISOString() };
+        // Non-crucial: a report that cannot go out is not worth holding up the rollout for.
+        await this.pubsub.emit(DeploymentProgress, progress, { context: created.context }).catch((error: unknown) => {
+          this.logger.warn(`progress of deployment ${deploymentId} not reported: ${(error as Error).message}`);
+        });
+      }
+      this.schedule(deploymentId, provisioning.nextAt.getTime() - Date.now());
     } catch (error) {
       this.logger.error(`rollout of deployment ${deploymentId} failed, retrying in ${RETRY_MS} ms: ${(error as Error).message}`);
       this.schedule(deploymentId, RETRY_MS);

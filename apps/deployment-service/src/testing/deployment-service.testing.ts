@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { DeploymentCreated, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded } from '@mediamagic/contracts';
+import {
+  DEPLOYMENT_VERSION_HEADER,
+  DeploymentCreated,
+  DeploymentDeleted,
+  DeploymentFailed,
+  DeploymentProgress,
+  DeploymentProvisioningStarted,
+  DeploymentSucceeded,
+} from '@mediamagic/contracts';
 import { CE, PubSub, type Envelope } from '@mediamagic/pubsub';
 import { MemoryBroker, MemoryTransport } from '@mediamagic/pubsub/testing';
 import { AppModule, SERVICE } from '../app.module';
@@ -32,6 +40,8 @@ export interface Emitted {
   idempotencyKey?: string;
   causationId?: string;
   traceparent?: string;
+  /** The `deployment-version` header: the event's version, on the stored events only. */
+  version?: string;
 }
 
 /** The client's transport; remembers the id of each request it sends, the causation of the events the request causes. */
@@ -52,7 +62,8 @@ export async function startClient(broker: MemoryBroker): Promise<{ client: PubSu
   const transport = new RecordingTransport(broker);
   const client = new PubSub({ service: 'test-client', transport });
   const emitted: Emitted[] = [];
-  for (const definition of [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted]) {
+  const events = [DeploymentCreated, DeploymentProvisioningStarted, DeploymentProgress, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted];
+  for (const definition of events) {
     await client.on(definition, (payload, message) => {
       emitted.push({
         subject: message.subject,
@@ -61,6 +72,7 @@ export async function startClient(broker: MemoryBroker): Promise<{ client: PubSu
         idempotencyKey: message.idempotencyKey,
         causationId: message.headers[CE.causationId],
         traceparent: message.headers['traceparent'],
+        ...(message.headers[DEPLOYMENT_VERSION_HEADER] ? { version: message.headers[DEPLOYMENT_VERSION_HEADER] } : {}),
       });
     });
   }

@@ -1,5 +1,13 @@
-import { DeleteDeployment, DeploymentDeleted, DeploymentFailed, DeploymentSucceeded, GetDeployment } from '@mediamagic/contracts';
-import type { PubSub } from '@mediamagic/pubsub';
+import {
+  DEPLOYMENT_VERSION_HEADER,
+  DeleteDeployment,
+  DeploymentDeleted,
+  DeploymentFailed,
+  DeploymentProvisioningStarted,
+  DeploymentSucceeded,
+  GetDeployment,
+} from '@mediamagic/contracts';
+import type { Message, PubSub } from '@mediamagic/pubsub';
 import { NotFoundError } from '@mediamagic/errors';
 import { waitFor } from '@mediamagic/testing';
 import { aDeployment, startTestGateway, type TestGateway } from '../testing/test-gateway';
@@ -13,6 +21,10 @@ const T2 = '2026-01-01T10:00:02.000Z';
 function eventOf(deploymentId: string) {
   return { deploymentId, ownerId: OWNER, ownerEmail: 'ada@example.com', name: 'summarizer', model: 'llama-3-8b' };
 }
+/** How deployment-service publishes event `version` of a deployment. */
+const asVersion = (version: number) => ({ headers: { [DEPLOYMENT_VERSION_HEADER]: String(version) } });
+/** What a handler of the views receives with event `version`. */
+const messageOf = (version: number) => asVersion(version) as unknown as Message;
 
 describe('GET /deployments/:id from the gateway’s deployment views', () => {
   let gateway: TestGateway;
@@ -28,7 +40,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
     bearer = { authorization: `Bearer ${await gateway.tokenFor(OWNER)}` };
     asked = 0;
     gate = undefined;
-    answer = aDeployment({ ownerId: OWNER, status: 'provisioning', createdAt: T0, updatedAt: T0 });
+    answer = aDeployment({ ownerId: OWNER, status: 'provisioning', version: 2, createdAt: T0, updatedAt: T0 });
     await gateway.services.reply(GetDeployment, async ({ id, ownerId }) => {
       asked++;
       await gate;
@@ -50,27 +62,41 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
 
   it('follows the events: running once deployment.succeeded is heard, without asking again', async () => {
     await get();
-    await gateway.services.emit(DeploymentSucceeded, { ...eventOf(answer.id), succeededAt: T1 });
+    await gateway.services.emit(DeploymentSucceeded, { ...eventOf(answer.id), succeededAt: T1 }, asVersion(3));
 
     await waitFor(async () => (await get()).json().status === 'running', { timeoutMs: 5_000, message: 'the view to show running' });
-    expect((await get()).json()).toEqual({ ...answer, status: 'running', updatedAt: T1 });
+    expect((await get()).json()).toEqual({ ...answer, status: 'running', version: 3, updatedAt: T1 });
     expect(asked).toBe(1);
   });
 
   it('keeps the reason of a failure, and a deletion after it', async () => {
     await get();
-    await gateway.services.emit(DeploymentFailed, { ...eventOf(answer.id), reason: 'no GPU left', failedAt: T1 });
-    await gateway.services.emit(DeploymentDeleted, { ...eventOf(answer.id), deletedAt: T2 });
+    await gateway.services.emit(DeploymentFailed, { ...eventOf(answer.id), reason: 'no GPU left', failedAt: T1 }, asVersion(3));
+    await gateway.services.emit(DeploymentDeleted, { ...eventOf(answer.id), deletedAt: T2 }, asVersion(4));
 
     await waitFor(async () => (await get()).json().status === 'deleted', { timeoutMs: 5_000, message: 'the view to show deleted' });
-    expect((await get()).json()).toEqual({ ...answer, status: 'deleted', reason: 'no GPU left', updatedAt: T2 });
+    expect((await get()).json()).toEqual({ ...answer, status: 'deleted', reason: 'no GPU left', version: 4, updatedAt: T2 });
     expect(asked).toBe(1);
   });
 
-  it('never holds a pending deployment: deployment-service moves it on without an event', async () => {
-    answer = { ...answer, status: 'pending' as const };
+  it('holds a pending deployment too, and follows it into provisioning: every change is an event now', async () => {
+    answer = { ...answer, status: 'pending' as const, version: 1 };
     await get();
+    await gateway.services.emit(DeploymentProvisioningStarted, { ...eventOf(answer.id), startedAt: T1 }, asVersion(2));
+
+    await waitFor(async () => (await get()).json().status === 'provisioning', { timeoutMs: 5_000, message: 'the view to show provisioning' });
+    expect((await get()).json()).toEqual({ ...answer, status: 'provisioning', version: 2, updatedAt: T1 });
+    expect(asked).toBe(1);
+  });
+
+  it('asks again after a missed event: a version further ahead than the next one drops the view', async () => {
     await get();
+    const heard = vi.spyOn(gateway.app.get(DeploymentViews), 'deleted');
+    await gateway.services.emit(DeploymentDeleted, { ...eventOf(answer.id), deletedAt: T2 }, asVersion(4));
+    await waitFor(() => heard.mock.calls.length === 1, { timeoutMs: 5_000, message: 'the event to be heard' });
+    answer = { ...answer, status: 'deleted' as const, version: 4, updatedAt: T2 };
+
+    expect((await get()).json()).toEqual(answer);
     expect(asked).toBe(2);
   });
 
@@ -80,12 +106,12 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
     const heard = vi.spyOn(gateway.app.get(DeploymentViews), 'succeeded');
     const first = get();
     await waitFor(() => asked === 1, { timeoutMs: 5_000, message: 'the first GET to reach deployment-service' });
-    await gateway.services.emit(DeploymentSucceeded, { ...eventOf(answer.id), succeededAt: T1 });
+    await gateway.services.emit(DeploymentSucceeded, { ...eventOf(answer.id), succeededAt: T1 }, asVersion(3));
     await waitFor(() => heard.mock.calls.length === 1, { timeoutMs: 5_000, message: 'the event to be heard' });
     answered();
 
     expect((await first).json().status).toBe('provisioning');
-    answer = { ...answer, status: 'running' as const, updatedAt: T1 };
+    answer = { ...answer, status: 'running' as const, version: 3, updatedAt: T1 };
     expect((await get()).json().status).toBe('running');
     expect((await get()).json().status).toBe('running');
     expect(asked).toBe(2);
@@ -103,7 +129,7 @@ describe('GET /deployments/:id from the gateway’s deployment views', () => {
 
   it('keeps the answer of DELETE, so the next GET says deleted at once', async () => {
     await get();
-    await gateway.services.reply(DeleteDeployment, () => ({ ...answer, status: 'deleted' as const, updatedAt: T2 }));
+    await gateway.services.reply(DeleteDeployment, () => ({ ...answer, status: 'deleted' as const, version: 3, updatedAt: T2 }));
 
     expect((await gateway.inject({ method: 'DELETE', url: `/deployments/${answer.id}`, headers: bearer })).statusCode).toBe(202);
 
@@ -116,7 +142,7 @@ describe('DeploymentViews', () => {
   let interrupt: () => void;
   let views: DeploymentViews;
   let asked: number;
-  const view = aDeployment({ ownerId: OWNER, status: 'provisioning', createdAt: T0, updatedAt: T0 });
+  const view = aDeployment({ ownerId: OWNER, status: 'provisioning', version: 2, createdAt: T0, updatedAt: T0 });
   const ask = (answer: typeof view) => async () => {
     asked++;
     return answer;
@@ -135,12 +161,21 @@ describe('DeploymentViews', () => {
     expect(asked).toBe(2);
   });
 
-  it('ignores an event older than the view it holds', async () => {
-    await views.get(OWNER, view.id, ask({ ...view, status: 'running', updatedAt: T2 }));
-    views.failed({ ...eventOf(view.id), reason: 'late', failedAt: T1 });
+  it('ignores an event it already folded in, or an older one', async () => {
+    await views.get(OWNER, view.id, ask({ ...view, status: 'running', version: 3, updatedAt: T2 }));
+    views.failed({ ...eventOf(view.id), reason: 'late', failedAt: T1 }, messageOf(3));
+    views.provisioningStarted({ ...eventOf(view.id), startedAt: T0 }, messageOf(2));
 
-    expect(await views.get(OWNER, view.id, ask(view))).toMatchObject({ status: 'running', updatedAt: T2 });
+    expect(await views.get(OWNER, view.id, ask(view))).toMatchObject({ status: 'running', version: 3, updatedAt: T2 });
     expect(asked).toBe(1);
+  });
+
+  it('cannot place an event without its version: drops the view rather than guess', async () => {
+    await views.get(OWNER, view.id, ask(view));
+    views.succeeded({ ...eventOf(view.id), succeededAt: T1 }, { headers: {} } as unknown as Message);
+    await views.get(OWNER, view.id, ask(view));
+
+    expect(asked).toBe(2);
   });
 
   it('lets a view expire, and holds a fresh answer again after that', async () => {
@@ -158,9 +193,9 @@ describe('DeploymentViews', () => {
   });
 
   it('holds at most VIEWS_CAPACITY deployments, dropping the one held longest', async () => {
-    const first = aDeployment({ ownerId: OWNER, status: 'running', updatedAt: T1 });
+    const first = aDeployment({ ownerId: OWNER, status: 'running', version: 3, updatedAt: T1 });
     await views.get(OWNER, first.id, ask(first));
-    for (let i = 0; i < VIEWS_CAPACITY; i++) views.remember(aDeployment({ ownerId: OWNER, status: 'running', updatedAt: T1 }));
+    for (let i = 0; i < VIEWS_CAPACITY; i++) views.remember(aDeployment({ ownerId: OWNER, status: 'running', version: 3, updatedAt: T1 }));
     await views.get(OWNER, first.id, ask(first));
 
     expect(asked).toBe(2);

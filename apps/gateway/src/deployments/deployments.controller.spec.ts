@@ -142,6 +142,47 @@ describe('deployments', () => {
       expect(asked).toEqual([{ ownerId: verified.id, id: deployment.id }]);
     });
 
+    it('GET /deployments/:id?version=N or ?at=<time> asks deployment-service for the past, every time', async () => {
+      const deployment = aDeployment({ ownerId: verified.id, status: 'pending', version: 1 });
+      const asked: unknown[] = [];
+      await gateway.services.reply(GetDeployment, (request) => {
+        asked.push(request);
+        return deployment;
+      });
+      const at = '2025-01-01T00:00:00.500+01:00';
+
+      for (const query of ['version=1', 'version=1', `at=${encodeURIComponent(at)}`]) {
+        const response = await gateway.inject({ method: 'GET', url: `/deployments/${deployment.id}?${query}`, headers: bearer });
+        expect(response.json()).toEqual(deployment);
+      }
+      expect(asked).toEqual([
+        { ownerId: verified.id, id: deployment.id, version: 1 },
+        { ownerId: verified.id, id: deployment.id, version: 1 },
+        { ownerId: verified.id, id: deployment.id, at },
+      ]);
+    });
+
+    it('GET /deployments/:id answers 400 for a bad version or time, or both at once', async () => {
+      const get = vi.fn(() => aDeployment());
+      await gateway.services.reply(GetDeployment, get);
+      const id = aDeployment().id;
+
+      for (const query of [
+        'version=0',
+        'version=-1',
+        'version=1.5',
+        'version=abc',
+        'at=yesterday',
+        'at=2025-13-01T00:00:00Z',
+        'version=1&at=2025-01-01T00:00:00Z',
+        'when=now',
+      ]) {
+        const response = await gateway.inject({ method: 'GET', url: `/deployments/${id}?${query}`, headers: bearer });
+        expect({ query, status: response.statusCode }).toEqual({ query, status: 400 });
+      }
+      expect(get).not.toHaveBeenCalled();
+    });
+
     it("passes deployment-service's 404 (unknown or not the caller's) through", async () => {
       await gateway.services.reply(GetDeployment, () => {
         throw new NotFoundError('deployment not found');
@@ -168,8 +209,14 @@ describe('deployments', () => {
     it('GET /deployments/:id/events answers the history, oldest first', async () => {
       const deployment = aDeployment({ ownerId: verified.id });
       const items = [
-        { version: 1, type: 'deployment.created', time: '2025-01-01T00:00:00.000Z', data: { name: 'summarizer' } },
-        { version: 2, type: 'deployment.provisioning', time: '2025-01-01T00:00:01.000Z', data: {} },
+        {
+          version: 1,
+          type: 'deployment.created',
+          time: '2025-01-01T00:00:00.000Z',
+          data: { name: 'summarizer' },
+          deliveries: [{ group: 'analytics-service.count-event', state: 'handled' as const, attempts: 1 }],
+        },
+        { version: 2, type: 'deployment.provisioning-started', time: '2025-01-01T00:00:01.000Z', data: {}, deliveries: [] },
       ];
       await gateway.services.reply(GetDeploymentEvents, () => ({ items }));
 

@@ -27,6 +27,14 @@ const Page = z.strictObject({
   cursor: z.string().min(1).max(200).optional().meta({ description: 'the nextCursor of the previous page' }),
 });
 
+/** Rewind: the deployment right after its event `version`, or as it was at time `at`. */
+const Rewind = z
+  .strictObject({
+    version: z.coerce.number<string>().int().positive().max(1_000_000).optional().meta({ description: 'the state right after this event' }),
+    at: z.iso.datetime({ offset: true }).optional().meta({ description: 'the state at this time (ISO-8601)' }),
+  })
+  .refine((rewind) => rewind.version === undefined || rewind.at === undefined, 'give version or at, not both');
+
 /** Every route acts for the caller: the services scope each query by owner, so another's deployment is a 404. */
 @ApiTags('deployments')
 @ApiBearerAuth()
@@ -74,15 +82,19 @@ export class DeploymentsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One deployment with its current status' })
+  @ApiOperation({ summary: 'One deployment with its current status, or rewound to a version or a time' })
   @ApiResponse({ status: 200, standardSchema: DeploymentView })
-  @ApiErrors(404)
+  @ApiErrors(400, 404)
   async get(
     @CallerId() callerId: string,
     @Param('id', { schema: DeploymentId }) id: string,
+    @Query({ schema: Rewind }) rewind: z.output<typeof Rewind>,
     @RequestContext() context: MessageContext,
   ): Promise<ResponseOf<typeof GetDeployment>> {
-    return this.views.get(callerId, id, () => this.pubsub.request(GetDeployment, { ownerId: callerId, id }, { context }));
+    const ask = () => this.pubsub.request(GetDeployment, { ownerId: callerId, id, ...rewind }, { context });
+    // The views hold the present only; the past is folded by deployment-service from its store.
+    if (rewind.version !== undefined || rewind.at !== undefined) return ask();
+    return this.views.get(callerId, id, ask);
   }
 
   @Get(':id/events')

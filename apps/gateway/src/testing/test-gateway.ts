@@ -65,6 +65,7 @@ export function aDeployment(overrides: Partial<z.output<typeof DeploymentView>> 
     replicas: 1,
     status: 'pending',
     ownerId: randomUUID(),
+    version: 1,
     createdAt: '2025-01-01T00:00:00.000Z',
     updatedAt: '2025-01-01T00:00:00.000Z',
     ...overrides,

@@ -12,18 +12,26 @@ export const DeploymentView = z.object({
   replicas: z.int(),
   status: z.enum(DEPLOYMENT_STATUSES),
   ownerId: z.uuid(),
+  /** The number of its last event: the state is its history folded up to this version. */
+  version: z.int().positive(),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   /** Why provisioning failed, once it has. */
   reason: z.string().optional(),
 });
 
-/** One entry of the event store, as the history endpoint shows it. */
+export const DELIVERY_STATES = ['handled', 'pending', 'retrying', 'dead-lettered'] as const;
+
+/** What became of an event in one consumer group subscribed to its subject, as JetStream and the group tell it. */
+export const EventDelivery = z.object({ group: z.string(), state: z.enum(DELIVERY_STATES), attempts: z.int().min(0) });
+
+/** One entry of the event store, as the history endpoint shows it, with where it went. */
 export const DeploymentEventView = z.object({
   version: z.int().positive(),
   type: z.string(),
   time: z.iso.datetime(),
   data: z.record(z.string(), z.unknown()),
+  deliveries: z.array(EventDelivery),
 });
 
 /** The fields a client may send; shared by the gateway's body and the service's request. */
@@ -54,8 +62,9 @@ export const ListDeployments = defineRequest({
 export const GetDeployment = defineRequest({
   subject: 'deployments.get',
   idempotent: true,
-  description: 'One deployment with its current status; 404 when unknown or not the caller’s.',
-  request: owned,
+  description: 'One deployment with its current status, or rewound to a version or a time; 404 when unknown, not the caller’s, or not yet there.',
+  // Rewind: the state right after event `version`, or as it was at time `at`; at most one of them.
+  request: owned.extend({ version: z.int().positive().optional(), at: z.iso.datetime({ offset: true }).optional() }),
   response: DeploymentView,
 });
 

@@ -3,6 +3,7 @@ import type { StreamSpec } from './nats/streams';
 import { PubSub } from './pubsub';
 import type { PubSubOptions } from './pubsub-options';
 import { DEAD_LETTER_PREFIX } from './dead-letter';
+import { DELIVERIES_PREFIX, DELIVERIES_STREAM } from './nats/deliveries';
 import { TRACKING_PREFIX } from './tracking-event';
 
 export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
@@ -18,10 +19,11 @@ export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
   streamReplicas?: number;
 }
 
-/** The library's own streams: tracking events and dead letters. */
+/** The library's own streams: tracking events, dead letters, and the groups' delivery reports (nats/deliveries.ts). */
 export const LIBRARY_STREAMS: readonly StreamSpec[] = [
   { name: 'TRACKING', subjects: [`${TRACKING_PREFIX}.>`] },
   { name: 'DEAD_LETTER', subjects: [`${DEAD_LETTER_PREFIX}.>`], maxAgeMs: 30 * 24 * 60 * 60 * 1000 },
+  { name: DELIVERIES_STREAM, subjects: [`${DELIVERIES_PREFIX}.>`], maxAgeMs: 30 * 24 * 60 * 60 * 1000 },
 ];
 
 /** Connects to NATS (`NATS_ADDR`), creates or extends the streams, and returns a ready PubSub. */

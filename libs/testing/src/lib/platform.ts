@@ -7,7 +7,7 @@ import { stopProcess } from './stop-process';
 import { startNatsServer, type NatsBroker, type NatsCluster, type NatsServer } from './nats-server';
 import type { PostgresServer } from './postgres-server';
 import { ROOT, SERVICE_SPECS, SERVICES, serviceSpec, type Service } from './services';
-import { startSmtpServer, type SmtpServer } from './smtp-server';
+import { startSmtpServer, type RecipientRule, type SmtpServer } from './smtp-server';
 import { waitFor } from './wait-for';
 
 export interface PlatformOptions {
@@ -35,6 +35,8 @@ export interface PlatformOptions {
    * everything from one address, as no real population of users does.
    */
   rateLimits?: boolean;
+  /** How the SMTP server answers each recipient (default: accepts all), to play a mailbox that refuses mail. */
+  smtpRefuse?: RecipientRule;
 }
 
 /** How a process ended: an exit code, or the signal that ended it. */
@@ -91,7 +93,7 @@ export class Platform {
       if (typeof postgres !== 'string') await Promise.all(Object.keys(databaseUrls).map((service) => postgres.createDatabase(databaseName(service))));
     }
 
-    const [nats, smtp] = await Promise.all([options.nats ?? startNatsServer(), startSmtpServer()]);
+    const [nats, smtp] = await Promise.all([options.nats ?? startNatsServer(), startSmtpServer(options.smtpRefuse)]);
     const replicas = 'members' in nats ? { NATS_STREAM_REPLICAS: String(nats.members.length) } : {};
     const instances: Instance[] = [];
     for (const service of SERVICES) {

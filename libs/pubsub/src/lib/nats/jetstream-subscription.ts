@@ -29,6 +29,8 @@ export class JetStreamSubscription implements Subscription {
     private readonly spec: ConsumerSpec,
     private readonly processor: Processor,
     private readonly logger: { error(message: string): void },
+    /** Told how each delivery was settled (deliveries.ts: what JetStream cannot tell per message). */
+    private readonly settled: (message: JsMsg, outcome: Outcome) => void = () => undefined,
   ) {
     this.limiter = new Limiter(spec.concurrency);
   }
@@ -92,6 +94,7 @@ export class JetStreamSubscription implements Subscription {
     } finally {
       this.inFlight.delete(message);
     }
+    this.settled(message, outcome);
     const settle = outcome.kind === 'ack' ? () => message.ack() : outcome.kind === 'retry' ? () => message.nak(outcome.delayMs) : () => message.term();
     // Like publishes, acks go out together at the end of the event-loop turn: one write, not one each.
     if (this.settlements.push(settle) === 1) setImmediate(this.flushSettlements);

@@ -1,9 +1,10 @@
-import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Delivery, Envelope } from '../message';
-import type { ConsumerBacklog, ConsumerSpec, Processor, Responder, Subscription, Transport } from '../transport';
+import type { ConsumerBacklog, ConsumerSpec, Outcome, Processor, Responder, Subscription, Transport } from '../transport';
 import { connectNats, watchStatus, type ConnectionOptions, type TransportLogger } from './connection';
 import { coreSubscription } from './core-subscription';
+import { reportDelivery } from './deliveries';
 import { durableConsumer } from './durable-consumer';
 import { whileJetStreamAway } from './jetstream-api';
 import { JetStreamPublisher } from './jetstream-publisher';
@@ -72,7 +73,8 @@ export class NatsTransport implements Transport {
       () => durableConsumer(this.js, this.jsm, this.streams, spec),
       this.logger,
     );
-    const subscription = await new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    const settled = (message: JsMsg, outcome: Outcome) => reportDelivery(this.connection, spec.group, message, outcome);
+    const subscription = await new JetStreamSubscription(consumer, spec, processor, this.logger, settled).start();
     this.consumers.set(consumer, spec.group);
     return {
       subject: subscription.subject,

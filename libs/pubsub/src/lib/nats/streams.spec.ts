@@ -1,4 +1,4 @@
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServer } from '@mediamagic/testing';
 import { ensureStreams } from './streams';
@@ -26,6 +26,29 @@ describe('streams at start', () => {
       const { config } = await jsm.streams.info('SHARED');
       expect([...config.subjects].sort()).toEqual(['invoices.>', 'orders.>', 'refunds.>']);
       expect(config.max_age).toBe(nanos(30 * 24 * 3_600_000));
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it('replace a wildcard of an older declaration that covers subjects now declared one by one, keeping the events stored', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      // As the DEPLOYMENT stream was created before it stored only the at-least-once subjects.
+      await ensureStreams(jsm, [{ name: 'UPGRADED', subjects: ['shipment.>', 'parcel.>'] }]);
+      await js.publish('shipment.sent', 'before the upgrade');
+
+      await ensureStreams(jsm, [{ name: 'UPGRADED', subjects: ['shipment.sent', 'shipment.lost'] }]);
+
+      const info = await jsm.streams.info('UPGRADED');
+      expect([...info.config.subjects].sort()).toEqual(['parcel.>', 'shipment.lost', 'shipment.sent']);
+      expect(info.state.messages).toBe(1);
+      // What the spec leaves out (an at-most-once subject) is no longer stored.
+      nc.publish('shipment.progress', 'not stored');
+      await js.publish('shipment.lost', 'stored');
+      expect((await jsm.streams.info('UPGRADED')).state.messages).toBe(2);
     } finally {
       await nc.close();
     }

@@ -18,8 +18,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Creates each stream, or adds the subjects it lacks. An existing stream's settings are left as
- * they are (an operator may have tuned them), and subjects are only ever added, so services that
- * each declare part of a stream do not clobber one another.
+ * they are (an operator may have tuned them), and subjects are only added, so services that each
+ * declare part of a stream do not clobber one another; the one exception is a wildcard covering a
+ * subject the spec lists itself, which the spec replaces.
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: readonly StreamSpec[]): Promise<void> {
   for (const spec of specs) await ensureStream(jsm, spec);
@@ -44,9 +45,14 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
         });
         return;
       }
-      const missing = spec.subjects.filter((subject) => !existing.config.subjects.includes(subject));
-      if (missing.length === 0) return;
-      await jsm.streams.update(spec.name, { ...existing.config, subjects: [...existing.config.subjects, ...missing] });
+      // A wildcard that covers a subject now declared one by one is an older declaration (`deployment.>` before
+      // the stream stored only the at-least-once subjects): it goes, or it would keep storing what it should not.
+      const kept = existing.config.subjects.filter(
+        (pattern) => spec.subjects.includes(pattern) || !spec.subjects.some((subject) => subjectMatches(pattern, subject)),
+      );
+      const missing = spec.subjects.filter((subject) => !kept.includes(subject));
+      if (missing.length === 0 && kept.length === existing.config.subjects.length) return;
+      await jsm.streams.update(spec.name, { ...existing.config, subjects: [...kept, ...missing] });
       // Loop: another service may have written between our read and our update; read again to be sure.
     } catch (error) {
       // JetStream away is the caller's to wait out (whileJetStreamAway); here only a race with another writer is retried.

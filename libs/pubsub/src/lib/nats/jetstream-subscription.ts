@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Limiter } from '../limiter';
-import type { ConsumerSpec, Outcome, Processor, Subscription } from '../transport';
+import { ACK, type ConsumerSpec, type Outcome, type Processor, type Subscription } from '../transport';
 import { readHeaders } from './headers';
 
 /**
@@ -29,6 +29,8 @@ export class JetStreamSubscription implements Subscription {
     private readonly spec: ConsumerSpec,
     private readonly processor: Processor,
     private readonly logger: { error(message: string): void },
+    /** Set on a replay consumer's subscription: the last stream sequence it replays (see replay-consumer.ts). */
+    private readonly replayUntil?: number,
   ) {
     this.limiter = new Limiter(spec.concurrency);
   }
@@ -80,13 +82,20 @@ export class JetStreamSubscription implements Subscription {
 
   private async handle(message: JsMsg): Promise<void> {
     let outcome: Outcome;
+    const sequence = message.info.streamSequence;
+    const replayed = this.replayUntil !== undefined;
     try {
-      outcome = await this.processor({
-        subject: message.subject,
-        data: message.data,
-        headers: readHeaders(message),
-        attempt: message.info.deliveryCount,
-      });
+      // Published after the replay began: the group's own consumer delivers it, as usual.
+      if (replayed && sequence > this.replayUntil!) outcome = ACK;
+      else
+        outcome = await this.processor({
+          subject: message.subject,
+          data: message.data,
+          headers: readHeaders(message),
+          attempt: message.info.deliveryCount,
+          sequence,
+          replayed,
+        });
     } catch {
       outcome = { kind: 'retry', delayMs: 1_000 };
     } finally {

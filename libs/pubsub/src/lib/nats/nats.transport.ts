@@ -7,6 +7,7 @@ import { coreSubscription } from './core-subscription';
 import { durableConsumer } from './durable-consumer';
 import { JetStreamPublisher } from './jetstream-publisher';
 import { JetStreamSubscription } from './jetstream-subscription';
+import { ReplayableSubscription } from './replayable-subscription';
 import { PublishBatch } from './publish-batch';
 import { request, respond } from './request-reply';
 import { DeclaredStreams, type StreamSpec } from './streams';
@@ -63,7 +64,9 @@ export class NatsTransport implements Transport {
   async subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
     if (spec.delivery === 'at-most-once') return coreSubscription(this.connection, spec, processor, this.logger);
     const consumer = await durableConsumer(this.js, this.jsm, this.streams, spec);
-    return new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    const main = await new JetStreamSubscription(consumer, spec, processor, this.logger).start();
+    const { stream_name: stream, name } = await consumer.info(true);
+    return new ReplayableSubscription(main, this.js, this.jsm, stream, name, spec, processor, this.logger).start();
   }
 
   async request(envelope: Envelope, timeoutMs: number): Promise<Envelope> {

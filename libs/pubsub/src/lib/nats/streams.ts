@@ -1,12 +1,16 @@
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { DEFAULT_STREAM_MAX_AGE_MS } from '../duration';
 import { subjectMatches } from '../subject';
 import { isStreamNotFound } from './nats-errors';
 
 export interface StreamSpec {
   name: string;
   subjects: string[];
-  /** How long events are kept (default 7 days): the window in which a consumer can be down. */
+  /**
+   * How long events are kept (default 30 days, `STREAM_MAX_AGE` through createPubSub): how long a consumer
+   * can be down, and how far back a replay or a new group reaches. Applied to an existing stream too.
+   */
   maxAgeMs?: number;
   /** A republished event (same id) within this window is stored once (default 2 minutes). */
   duplicateWindowMs?: number;
@@ -14,12 +18,10 @@ export interface StreamSpec {
   replicas?: number;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /**
- * Creates each stream, or adds the subjects it lacks. An existing stream's settings are left as
- * they are (an operator may have tuned them), and subjects are only ever added, so services that
- * each declare part of a stream do not clobber one another.
+ * Creates each stream, or adds the subjects it lacks and sets its declared retention. Its other settings
+ * are left as they are (an operator may have tuned them), and subjects are only ever added, so services
+ * that each declare part of a stream do not clobber one another.
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: readonly StreamSpec[]): Promise<void> {
   for (const spec of specs) await ensureStream(jsm, spec);
@@ -38,15 +40,17 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
           subjects: spec.subjects,
           retention: RetentionPolicy.Limits,
           storage: StorageType.File,
-          max_age: nanos(spec.maxAgeMs ?? 7 * DAY_MS),
+          max_age: nanos(spec.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS),
           duplicate_window: nanos(spec.duplicateWindowMs ?? 2 * 60 * 1000),
           num_replicas: spec.replicas ?? 1,
         });
         return;
       }
       const missing = spec.subjects.filter((subject) => !existing.config.subjects.includes(subject));
-      if (missing.length === 0) return;
-      await jsm.streams.update(spec.name, { ...existing.config, subjects: [...existing.config.subjects, ...missing] });
+      // The retention is the one setting the platform's configuration owns (STREAM_MAX_AGE): a changed one applies.
+      const maxAge = spec.maxAgeMs === undefined ? existing.config.max_age : nanos(spec.maxAgeMs);
+      if (missing.length === 0 && maxAge === existing.config.max_age) return;
+      await jsm.streams.update(spec.name, { ...existing.config, max_age: maxAge, subjects: [...existing.config.subjects, ...missing] });
       // Loop: another service may have written between our read and our update; read again to be sure.
     } catch (error) {
       if (attempt >= 5) throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`);

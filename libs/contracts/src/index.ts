@@ -20,4 +20,4 @@ export {
   GetDeploymentEvents,
   DeleteDeployment,
 } from './lib/deployment.requests';
-export { AnalyticsSummary } from './lib/analytics.requests';
+export { AnalyticsSeries, AnalyticsSummary, MAX_SERIES_POINTS, SERIES_INTERVALS } from './lib/analytics.requests';

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   if ([3, 4, 5, 6].some((part) => PARTS.has(part))) {
     for (const part of await platformPart(PARTS)) outcomes.push(part);
   }
+  if (PARTS.has(7)) outcomes.push({ title: '7. Replay into an emptied analytics-service', outcome: await (await import('./replay.part')).replayPart() });
 
   const results = outcomes.flatMap((o) => o.outcome.results);
   const notes = notesOf(results);

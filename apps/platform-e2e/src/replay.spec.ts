@@ -17,6 +17,14 @@ describe('replay (npm run replay) into a service with an empty database', () => 
   let platform: Platform;
   const api = (method: string, path: string, options?: Parameters<typeof call>[3]) => call(platform.baseUrl, method, path, options);
   const summary = async () => (await api('GET', '/analytics/summary')).body as { counts: Record<string, number>; total: number; lastEventAt: string | null };
+  /** A POST as a careful client sends it on a busy machine: again, with the same Idempotency-Key, while the platform answers 5xx. */
+  const post = async (path: string, json: unknown, key: string, token?: string) => {
+    let answer = await api('POST', path, { json, token, headers: { 'idempotency-key': key } });
+    for (const deadline = Date.now() + 60_000; answer.status >= 500 && Date.now() < deadline;) {
+      answer = await api('POST', path, { json, token, headers: { 'idempotency-key': key } });
+    }
+    return answer;
+  };
   const byModel = async () => (await api('GET', '/analytics/series?name=deployment.created&interval=minute&label=model')).body;
 
   /** The script as an operator runs it; its summary as JSON. */
@@ -55,21 +63,21 @@ describe('replay (npm run replay) into a service with an empty database', () => 
 
   it('rebuilds analytics-service to the same counts, sends no email again, and other groups see nothing', async () => {
     // Some history: a user who verifies and deploys two models.
-    expect((await api('POST', '/users', { json: { email: 'ada@example.com', name: 'Ada', password: PASSWORD } })).status).toBe(201);
+    expect((await post('/users', { email: 'ada@example.com', name: 'Ada', password: PASSWORD }, 'register')).status).toBe(201);
     const verification = await waitFor(() => platform.smtp.to('ada@example.com').find((mail) => /verify/i.test(mail.subject ?? '')), {
-      timeoutMs: 20_000,
+      timeoutMs: 60_000,
       message: 'the verification email',
     });
     const token = verification.text!.match(/token=([\w-]+)/)![1]!;
-    expect((await api('POST', '/users/verify', { json: { token } })).status).toBe(200);
-    const login = await api('POST', '/auth/login', { json: { email: 'ada@example.com', password: PASSWORD } });
-    for (const model of ['llama-3', 'llama-3', 'mistral-7b']) {
-      expect((await api('POST', '/deployments', { token: login.body.accessToken, json: { name: `chat-${model}`, model } })).status).toBe(202);
+    expect((await post('/users/verify', { token }, 'verify')).status).toBe(200);
+    const login = await post('/auth/login', { email: 'ada@example.com', password: PASSWORD }, 'login');
+    for (const [i, model] of ['llama-3', 'llama-3', 'mistral-7b'].entries()) {
+      expect((await post('/deployments', { name: `chat-${i}`, model }, `deploy-${i}`, login.body.accessToken)).status).toBe(202);
     }
     // Three deployments created and running: an email each time, and analytics has counted it all.
-    await waitFor(() => platform.smtp.messages.length === 7, { timeoutMs: 30_000, message: '7 emails (1 verification, 3 created, 3 running)' });
+    await waitFor(() => platform.smtp.messages.length === 7, { timeoutMs: 60_000, message: '7 emails (1 verification, 3 created, 3 running)' });
     await waitFor(async () => (await summary()).counts['email.sent'] === 7 && (await summary()).counts['deployment.succeeded'] === 3, {
-      timeoutMs: 30_000,
+      timeoutMs: 60_000,
       message: 'analytics to count every event',
     });
     const before = await summary();
@@ -100,10 +108,10 @@ describe('replay (npm run replay) into a service with an empty database', () => 
     expect(emails.every((it) => it.skipped === it.delivered)).toBe(true);
     expect(emails.reduce((sum, it) => sum + it.delivered, 0)).toBe(7);
     // And it still works: the next deployment is announced, once.
-    expect((await api('POST', '/deployments', { token: login.body.accessToken, json: { name: 'after', model: 'llama-3' } })).status).toBe(202);
-    await waitFor(() => platform.smtp.messages.length === 9, { timeoutMs: 30_000, message: 'the emails of the new deployment' });
+    expect((await post('/deployments', { name: 'after', model: 'llama-3' }, 'deploy-after', login.body.accessToken)).status).toBe(202);
+    await waitFor(() => platform.smtp.messages.length === 9, { timeoutMs: 60_000, message: 'the emails of the new deployment' });
     expect(platform.smtp.messages.filter((mail) => /chat-/.test(mail.subject ?? ''))).toHaveLength(6);
     // Analytics counted the new events once, after its replay.
-    await waitFor(async () => (await summary()).counts['deployment.created'] === 4, { timeoutMs: 20_000, message: 'the new deployment counted' });
-  });
+    await waitFor(async () => (await summary()).counts['deployment.created'] === 4, { timeoutMs: 60_000, message: 'the new deployment counted' });
+  }, 300_000);
 });

@@ -47,8 +47,9 @@ export class ReplayableSubscription implements Subscription {
   }
 
   private poll(): Promise<void> {
+    // A failed look (the broker away) is tried again at the next poll; the connection's own watcher reports outages.
     this.polling ??= this.look()
-      .catch((error: unknown) => this.logger.warn(`cannot look for a replay of ${this.spec.group}: ${(error as Error).message}`))
+      .catch(() => undefined)
       .finally(() => (this.polling = undefined));
     return this.polling;
   }
@@ -69,16 +70,18 @@ export class ReplayableSubscription implements Subscription {
     }
     if (!info || until === undefined || this.replay || this.closed) return;
     const consumer = await this.js.consumers.get(this.stream, name);
+    if (this.closed) return;
     const subscription = await new JetStreamSubscription(consumer, this.spec, this.processor, this.logger, until).start();
+    // Closed while it started: close() did not see it, so it is stopped here.
+    if (this.closed) return subscription.close();
     this.replay = { created: info.created, subscription };
     this.logger.log(`replaying ${this.spec.subject} to ${this.spec.group} up to stream sequence ${until}`);
-    if (this.closed) await this.close();
   }
 
+  /** Not waiting for a look in progress: it may hang on an absent broker, and it stops what it started once it sees `closed`. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.polling;
     await Promise.all([this.main.close(), this.replay?.subscription.close()]);
   }
 }

@@ -1,3 +1,4 @@
+import { createPubSub } from './create-pubsub';
 import { DEFAULT_STREAM_MAX_AGE_MS, parseDuration, streamMaxAgeFrom } from './duration';
 
 describe('durations (STREAM_MAX_AGE)', () => {
@@ -20,5 +21,16 @@ describe('durations (STREAM_MAX_AGE)', () => {
     expect(streamMaxAgeFrom({ STREAM_MAX_AGE: '' })).toBe(DEFAULT_STREAM_MAX_AGE_MS);
     expect(streamMaxAgeFrom({ STREAM_MAX_AGE: '7d' })).toBe(7 * 86_400_000);
     expect(() => streamMaxAgeFrom({ STREAM_MAX_AGE: 'a month' })).toThrow(/STREAM_MAX_AGE: "a month" is not a duration/);
+  });
+
+  it('stops a service at start when STREAM_MAX_AGE is wrong, before it connects', async () => {
+    const previous = process.env['STREAM_MAX_AGE'];
+    process.env['STREAM_MAX_AGE'] = 'forever';
+    try {
+      await expect(createPubSub({ service: 'any', natsAddr: 'nats://127.0.0.1:1' })).rejects.toThrow(/STREAM_MAX_AGE: "forever" is not a duration/);
+    } finally {
+      if (previous === undefined) delete process.env['STREAM_MAX_AGE'];
+      else process.env['STREAM_MAX_AGE'] = previous;
+    }
   });
 });

@@ -38,6 +38,8 @@ describe('replay (npm run replay) into a service with an empty database', () => 
         timeout: 60_000,
       },
     );
+    // What an operator sees: progress on stderr, the summary on stdout.
+    console.log(`$ npm run replay -- ${target} --json\n${stderr}${stdout}`);
     expect(stderr).toMatch(new RegExp(`replaying to ${target}`));
     return JSON.parse(stdout) as Array<{ group: string; subject: string; delivered: number; skipped: number; deadLettered: number }>;
   };

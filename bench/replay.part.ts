@@ -6,8 +6,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { AnalyticsSummary } from '@mediamagic/contracts';
 import { createPubSub, Replayer } from '@mediamagic/pubsub/nats';
 import { freePort, ROOT, startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
@@ -16,6 +17,8 @@ import { writeText } from './harness';
 import { log, type PartOutcome } from './part';
 import type { Result } from './report';
 
+/** The service's database: PostgreSQL as deployed (a fresh database per start), or the embedded PGlite with BENCH_REPLAY_DB=embedded. */
+const POSTGRES = process.env['BENCH_REPLAY_DB'] === 'embedded' ? undefined : (process.env['BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432');
 const N = Number(process.env['BENCH_REPLAY_N'] ?? (QUICK ? 5_000 : 50_000));
 const TARGET_PER_SECOND = 5_000;
 const NAMES = ['page.viewed', 'model.loaded', 'gpu.seconds', 'token.generated'];
@@ -47,6 +50,7 @@ export async function replayPart(): Promise<PartOutcome> {
     if ((await total()) !== 0) throw new Error('analytics-service did not start empty');
     log('7 replaying into the emptied analytics-service');
     const replayer = await Replayer.connect({ servers: server.url, logger: quiet });
+    const loadBefore = loadavg()[0];
     const began = performance.now();
     let summaries;
     try {
@@ -70,14 +74,16 @@ export async function replayPart(): Promise<PartOutcome> {
       met: same && perSecond >= TARGET_PER_SECOND,
     };
     const method =
-      `A nats-server and the built analytics-service (dist/, embedded PGlite database, its default concurrency of 8 per subscription). ` +
+      `A nats-server and the built analytics-service (dist/, its default concurrency of 8 per subscription) on ${POSTGRES ? 'PostgreSQL (a fresh database per start)' : 'its embedded PGlite database'}. ` +
       `${N} tracking events (4 names, a label of 7 values) are published and counted; the service is stopped (SIGTERM) and started ` +
-      `again on an empty data folder, then Replayer (npm run replay -- analytics-service) re-delivers them. The figure is events ` +
+      `again on an empty database, then Replayer (npm run replay -- analytics-service) re-delivers them. The figure is events ` +
       `delivered divided by the time from the replay's start until its consumers were all acked (polled every 100 ms, and the ` +
       `service finds a replay within 2 s, both included); the summary after must equal the one before.`;
+    // The machine may be shared: its load says how far the figure can be trusted.
+    const load = `load average (1 min) ${loadBefore.toFixed(1)} before the replay and ${loadavg()[0].toFixed(1)} after, on ${availableParallelism()} cores`;
     await writeText(
       join(import.meta.dirname, 'results', 'replay.md'),
-      `# Replay into an emptied analytics-service\n\nWritten by \`BENCH_PARTS=7 npm run bench\` (bench/replay.part.ts), ${new Date().toISOString()}.\n\n` +
+      `# Replay into an emptied analytics-service\n\nWritten by \`BENCH_PARTS=7 npm run bench\` (bench/replay.part.ts), ${new Date().toISOString()}, ${load}.\n\n` +
         `| figure | value | target | met |\n| --- | --- | --- | --- |\n| ${result.figure} | ${result.value} events/s (${seconds.toFixed(1)} s) | ${result.target} | ${result.met ? 'yes' : 'NO'} |\n\n${method}\n`,
     );
     return { results: [result], method };
@@ -88,9 +94,10 @@ export async function replayPart(): Promise<PartOutcome> {
   }
 }
 
-/** The built service on an empty data folder of its own; resolves once it is ready. */
+/** The built service on an empty database of its own; resolves once it is ready. */
 async function startAnalytics(server: NatsServer): Promise<ChildProcess> {
   const port = await freePort();
+  const database = POSTGRES ? { DATABASE_URL: await freshDatabase(POSTGRES) } : {};
   const child = spawn(process.execPath, [join(ROOT, 'dist/apps/analytics-service/main.js')], {
     cwd: ROOT,
     env: {
@@ -107,6 +114,22 @@ async function startAnalytics(server: NatsServer): Promise<ChildProcess> {
     message: 'analytics-service to be ready',
   });
   return child;
+}
+
+let databases = 0;
+
+/** A new, empty database on the server at `url`, named for this run. */
+async function freshDatabase(url: string): Promise<string> {
+  const name = `bench_replay_${process.pid}_${++databases}`;
+  const client = new pg.Client({ connectionString: `${url}/postgres` });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists ${name}`);
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  return `${url}/${name}`;
 }
 
 async function stop(child: ChildProcess): Promise<void> {

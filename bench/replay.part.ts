@@ -106,6 +106,7 @@ async function startAnalytics(server: NatsServer): Promise<ChildProcess> {
       DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-replay-')),
       HEALTH_PORT: String(port),
       LOG_FORMAT: 'json',
+      ...database,
     },
     stdio: 'ignore',
   });

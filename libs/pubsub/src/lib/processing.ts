@@ -17,8 +17,8 @@ export interface ProcessingPolicy {
   readonly group: string;
   readonly delivery: Delivery;
   readonly retry: RetryPolicy;
-  /** `external`: a replayed delivery is acked without running the handler (see `Effects`). */
-  readonly effects: Effects;
+  /** `external`: a replayed delivery is acked without running the handler (see `Effects`); default `internal`. */
+  readonly effects?: Effects;
   /** Stores a dead letter (at least once); rejects when it could not be stored. */
   readonly storeDeadLetter: (envelope: Envelope, dedupId: string) => Promise<void>;
   readonly logger: Logger;

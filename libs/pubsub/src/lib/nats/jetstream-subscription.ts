@@ -83,10 +83,11 @@ export class JetStreamSubscription implements Subscription {
   private async handle(message: JsMsg): Promise<void> {
     let outcome: Outcome;
     const sequence = message.info.streamSequence;
-    const replayed = this.replayUntil !== undefined;
+    const until = this.replayUntil;
+    const replayed = until !== undefined;
     try {
       // Published after the replay began: the group's own consumer delivers it, as usual.
-      if (replayed && sequence > this.replayUntil!) outcome = ACK;
+      if (replayed && sequence > until) outcome = ACK;
       else
         outcome = await this.processor({
           subject: message.subject,

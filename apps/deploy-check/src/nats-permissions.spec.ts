@@ -15,6 +15,8 @@ import {
   DeploymentCreated,
   DeploymentDeleted,
   DeploymentFailed,
+  DeploymentProgress,
+  DeploymentProvisioningStarted,
   DeploymentSucceeded,
   DOMAIN_STREAMS,
   GetDeployment,
@@ -29,7 +31,7 @@ import {
   VerifyEmail,
 } from '@mediamagic/contracts';
 import { defineRequest, PermanentError, type PubSub } from '@mediamagic/pubsub';
-import { createPubSub, DeadLetterQueue, type NatsTransport } from '@mediamagic/pubsub/nats';
+import { createPubSub, DeadLetterQueue, inboxPrefixOf, type NatsTransport } from '@mediamagic/pubsub/nats';
 import { serviceSpec, startNatsServer, waitFor, type NatsServer } from '@mediamagic/testing';
 import { z } from 'zod';
 import { APPS, natsUsers, readRepoFile, ROOT, type App } from './support/repo';
@@ -51,11 +53,15 @@ const ASKS: Record<App, string[]> = {
 const answererOf = (subject: string) => Object.keys(ANSWERS).find((app) => ANSWERS[app]!.includes(subject));
 const EMITS: Record<App, string[]> = {
   'user-service': [UserRegistered.subject, UserVerified.subject],
-  'deployment-service': [DeploymentCreated, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map((event) => event.subject),
+  'deployment-service': [DeploymentCreated, DeploymentProvisioningStarted, DeploymentProgress, DeploymentSucceeded, DeploymentFailed, DeploymentDeleted].map(
+    (event) => event.subject,
+  ),
 };
+/** How each event travels: an at-most-once one is never stored, so nothing consumes it from a stream. */
+const deliveryOf = (subject: string) => CATALOG.find((event) => event.subject === subject)!.delivery;
 const CONSUMES: Record<App, string[]> = {
   'email-service': [UserRegistered, DeploymentCreated, DeploymentSucceeded, DeploymentFailed].map((event) => event.subject),
-  'analytics-service': CATALOG.map((event) => event.subject),
+  'analytics-service': CATALOG.filter((event) => event.delivery === 'at-least-once').map((event) => event.subject),
 };
 /** Heard live (core NATS, no consumer): the changes to the gateway's deployment views. */
 const LISTENS: Record<App, string[]> = {
@@ -181,7 +187,7 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
       for (const subject of subjects) expect(await services[app as App].request(anyRequest(subject), {})).toEqual({ answeredBy: answererOf(subject) });
     }
     for (const [app, subjects] of Object.entries(EMITS)) {
-      for (const subject of subjects) await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: 'at-least-once' });
+      for (const subject of subjects) await services[app as App].publish(subject, new TextEncoder().encode('{}'), { delivery: deliveryOf(subject) });
     }
     for (const [app, name] of Object.entries(TRACKS)) await services[app as App].publishEvent({ name });
 
@@ -228,8 +234,36 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     expect(violations).toEqual([]);
   });
 
+  it.each(Object.entries(ASKS).flatMap(([app, subjects]) => subjects.map((subject) => [app, subject, answererOf(subject)!])))(
+    'brings %s the answer to %s from %s on its own inbox prefix, without a permission violation',
+    async (asker, subject, answerer) => {
+      const violations: string[] = [];
+      const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+      const [caller, responder] = await Promise.all(
+        [asker, answerer].map((app) =>
+          createPubSub({ service: app, natsAddr: server.url, natsUser: app, natsPassword: passwordOf(app), streams: [], logger: quiet }),
+        ),
+      );
+      try {
+        void watchViolations(connectionOf(caller!), asker, violations);
+        void watchViolations(connectionOf(responder!), answerer, violations);
+        await responder!.reply(anyRequest(subject), () => ({ answeredBy: answerer }));
+        expect(await caller!.request(anyRequest(subject), {})).toEqual({ answeredBy: answerer });
+        expect(violations).toEqual([]);
+      } finally {
+        await Promise.all([caller!.close(), responder!.close()]);
+      }
+    },
+  );
+
   it('lets the gateway create its KV bucket of rate limits, read a key and update it by revision, as KvBucket does', async () => {
-    const connection = await connect({ servers: server.url, reconnect: false, user: 'gateway', pass: passwordOf('gateway') });
+    const connection = await connect({
+      servers: server.url,
+      reconnect: false,
+      user: 'gateway',
+      pass: passwordOf('gateway'),
+      inboxPrefix: inboxPrefixOf('gateway'),
+    });
     const violations: string[] = [];
     const watching = watchViolations(connection, 'gateway', violations);
     const jsm = await jetstreamManager(connection);
@@ -276,6 +310,17 @@ describe('the NATS authorization (docker/nats/authorization.conf, used by compos
     { user: 'gateway', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
     { user: 'analytics-service', action: 'publish', subject: IssueVerificationLink.subject, why: 'a link is made only for the email that carries it' },
     { user: 'email-service', action: 'subscribe', subject: IssueVerificationLink.subject, why: 'only user-service answers it' },
+    // Replies travel on the caller's own inbox prefix: a verification link, answered to email-service, is heard by nobody else.
+    ...[...APPS, 'dead-letter-queue'].flatMap((user, i, users) => [
+      { user, action: 'subscribe', subject: '_INBOX.>', why: 'no service hears the shared inbox' },
+      { user, action: 'subscribe', subject: `${inboxPrefixOf(users[(i + 1) % users.length]!)}.>`, why: "no service hears another's replies" },
+    ]),
+    {
+      user: 'analytics-service',
+      action: 'subscribe',
+      subject: `${inboxPrefixOf('email-service')}.>`,
+      why: 'the link user-service answers goes to email-service only',
+    },
   ])('denies $user to $action $subject: $why', async ({ user, action, subject }) => {
     const connection = await connect({ servers: server.url, reconnect: false, user, pass: passwordOf(user) });
     const violations: string[] = [];

@@ -17,7 +17,8 @@
  * tmp/fault-N-logs/<instance>.log. The scenarios run one after the other (two cores).
  */
 import { inParallel } from './support/client';
-import { explain, report, settle, SUBJECT, tallyCounts, tallyInbox } from './support/effects';
+import { deploymentNames, notificationsOf, settledOutcome } from './support/deployments';
+import { explain, report, SUBJECT } from './support/effects';
 import { usePlatform } from './support/scenario';
 
 const DEPLOYMENTS = 200;
@@ -36,7 +37,7 @@ describe('fault 1: kill -9 email-service during 200 deployments', () => {
     const { platform, client } = scenario;
     const token = await client.verifiedUser(platform.smtp, OWNER);
     const startedAt = Date.now();
-    const names = Array.from({ length: DEPLOYMENTS }, (_, i) => `d-${String(i + 1).padStart(3, '0')}`);
+    const names = deploymentNames(DEPLOYMENTS);
 
     let created = 0;
     let crash: Promise<unknown> | undefined;
@@ -50,22 +51,11 @@ describe('fault 1: kill -9 email-service during 200 deployments', () => {
     });
     await restart;
 
-    const expected = names.flatMap((name) => [
-      { to: OWNER, subject: SUBJECT.created(name) },
-      { to: OWNER, subject: SUBJECT.running(name) },
-    ]);
-    const counts = { 'deployment.created': DEPLOYMENTS, 'deployment.succeeded': DEPLOYMENTS, 'email.sent': 2 * DEPLOYMENTS + 1 };
-    const total = Object.values(counts).reduce((a, b) => a + b);
-    await settle(() => tallyInbox(platform.smtp, expected).delivered === expected.length, 120_000);
-    await settle(async () => tallyCounts(await client.analytics(), counts).counted === total, 30_000);
-    const running = (await client.deployments(token).catch(() => [])).filter((d) => d.status === 'running').length;
+    const expected = notificationsOf(OWNER, names);
+    const counts = { 'deployment.created': DEPLOYMENTS, 'deployment.succeeded': DEPLOYMENTS, 'email.sent': expected.length + 1 };
+    const { running, ...seen } = await settledOutcome(scenario, { expected, counts, token });
 
-    const outcome = {
-      published: expected.length,
-      inbox: tallyInbox(platform.smtp, expected),
-      analytics: tallyCounts(await client.analytics().catch(() => ({})), counts),
-      notes: [`running ${running}/${DEPLOYMENTS}`, `client retries ${client.retries}`],
-    };
+    const outcome = { ...seen, notes: [`running ${running}/${DEPLOYMENTS}`, `client retries ${client.retries}`] };
     const { lost, duplicated } = report('fault 1 kill -9 email-service', startedAt, outcome);
 
     const why = explain(outcome, platform.logDir);

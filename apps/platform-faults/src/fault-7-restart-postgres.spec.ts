@@ -1,7 +1,8 @@
 import { setTimeout } from 'node:timers/promises';
 import type { Service } from '@mediamagic/testing';
 import { inParallel } from './support/client';
-import { explain, report, settle, SUBJECT, tallyCounts, tallyInbox } from './support/effects';
+import { deploymentNames, notificationsOf, settledOutcome } from './support/deployments';
+import { explain, report, settle, SUBJECT } from './support/effects';
 import { usePlatform } from './support/scenario';
 
 const DEPLOYMENTS = 60;
@@ -31,7 +32,7 @@ describe('fault 7: PostgreSQL restarted while traffic flows', () => {
         (a) => a.status,
         () => 0,
       );
-    const names = Array.from({ length: DEPLOYMENTS }, (_, i) => `d-${i + 1}`);
+    const names = deploymentNames(DEPLOYMENTS);
     const emails = Array.from({ length: USERS }, (_, i) => `user-${i + 1}@example.com`);
     const statuses: Record<number, number> = {};
     const count = (status: number) => (statuses[status] = (statuses[status] ?? 0) + 1);
@@ -56,24 +57,13 @@ describe('fault 7: PostgreSQL restarted while traffic flows', () => {
     });
     await Promise.all([traffic, outage]);
 
-    const expected = [
-      ...emails.map((to) => ({ to, subject: SUBJECT.verify })),
-      ...names.flatMap((name) => [
-        { to: OWNER, subject: SUBJECT.created(name) },
-        { to: OWNER, subject: SUBJECT.running(name) },
-      ]),
-    ];
+    const expected = [...emails.map((to) => ({ to, subject: SUBJECT.verify })), ...notificationsOf(OWNER, names)];
     const counts = { 'user.registered': USERS + 1, 'deployment.created': DEPLOYMENTS, 'deployment.succeeded': DEPLOYMENTS, 'email.sent': expected.length + 1 };
-    const total = Object.values(counts).reduce((a, b) => a + b);
-    await settle(() => gone().length > 0 || tallyInbox(platform.smtp, expected).delivered === expected.length, 120_000);
-    await settle(async () => gone().length > 0 || tallyCounts(await client.analytics(), counts).counted === total, 60_000);
+    const { running, ...seen } = await settledOutcome(scenario, { expected, counts, token, countsMs: 60_000, hopeless: () => gone().length > 0 });
     const ready = await Promise.all(WITH_DATABASE.map((service) => readiness(platform.healthUrl(service), 200, 30_000)));
-    const running = (await client.deployments(token).catch(() => [])).filter((d) => d.status === 'running').length;
 
     const outcome = {
-      published: expected.length,
-      inbox: tallyInbox(platform.smtp, expected),
-      analytics: tallyCounts(await client.analytics().catch(() => ({})), counts),
+      ...seen,
       notes: [
         `running ${running}/${DEPLOYMENTS}`,
         `answers ${JSON.stringify(statuses)}`,

@@ -7,3 +7,5 @@ export { Replayer, type ReplayOptions, type ReplayProgress, type ReplaySummary, 
 export { parseDuration, streamMaxAgeFrom, DEFAULT_STREAM_MAX_AGE_MS } from './lib/duration';
 export { DEAD_LETTER_PREFIX, DL, readDeadLetter, type DeadLetter } from './lib/dead-letter';
 export { subjectMatches } from './lib/subject';
+export { inboxPrefixOf } from './lib/nats/connection';
+export { whileJetStreamAway } from './lib/nats/jetstream-api';

@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { HttpException } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { InvalidError } from '@mediamagic/errors';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, onSendHookHandler, RouteOptions } from 'fastify';
+import { DOCS_PATH } from '../docs/docs';
 import type { GatewayConfig } from '../config';
 import { errorAnswer } from './error-filter';
 import { jsonBodyParser } from './json-body';
@@ -46,8 +47,13 @@ export function createHttpAdapter(config: Pick<GatewayConfig, 'TRUST_PROXY'>): F
   fastify.removeAllContentTypeParsers();
   adapter.useBodyParser('application/json', false, { bodyLimit: BODY_LIMIT }, jsonBodyParser(fastify));
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id).headers(NOSNIFF);
+    void reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff');
     done();
+  });
+  // The API docs are the HTML pages that set no policy of their own (the /verify page sets a stricter one): theirs
+  // is added by a hook on their routes alone, so the API's answers pay nothing for it.
+  fastify.addHook('onRoute', (route) => {
+    if (route.url === DOCS_URL || route.url.startsWith(`${DOCS_URL}/`)) route.onSend = [...hooksOf(route.onSend), withHtmlPolicy];
   });
   // A keep-alive connection still busy when the stop began would stay open after its last answer, and hold the stop
   // until its client lets go: once stopping, every answer closes its connection.
@@ -58,10 +64,6 @@ export function createHttpAdapter(config: Pick<GatewayConfig, 'TRUST_PROXY'>): F
   });
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (stopping) void reply.header('connection', 'close');
-    const type = reply.getHeader('content-type');
-    if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
-      void reply.header('content-security-policy', HTML_CONTENT_SECURITY_POLICY);
-    }
     done(null, payload);
   });
   // Checked before any guard or handler, on every POST, as the API documents it (ApiIdempotencyKey).
@@ -76,6 +78,21 @@ export function createHttpAdapter(config: Pick<GatewayConfig, 'TRUST_PROXY'>): F
   });
   return adapter;
 }
+
+const DOCS_URL = `/${DOCS_PATH}`;
+
+function hooksOf(hooks: RouteOptions['onSend']): onSendHookHandler[] {
+  if (!hooks) return [];
+  return (Array.isArray(hooks) ? hooks : [hooks]) as onSendHookHandler[];
+}
+
+const withHtmlPolicy: onSendHookHandler = (_request, reply, payload, done) => {
+  const type = reply.getHeader('content-type');
+  if (typeof type === 'string' && type.startsWith('text/html') && !reply.hasHeader('content-security-policy')) {
+    void reply.header('content-security-policy', HTML_CONTENT_SECURITY_POLICY);
+  }
+  done(null, payload);
+};
 
 /** A URL Fastify cannot route (malformed, a parameter over its length limit): Nest never sees it, so it is shaped here. */
 function answerUnroutable(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {

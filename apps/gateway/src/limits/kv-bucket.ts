@@ -9,7 +9,9 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Logger } from '@nestjs/common';
 import { UnavailableError } from '@mediamagic/errors';
+import { inboxPrefixOf, whileJetStreamAway } from '@mediamagic/pubsub/nats';
 
 // Each round of a race on one key has a winner, and a rate limit's key stops being written once it is over the
 // limit, so a request loses at most `limit` rounds. Past this many (a flood from one client) it is turned away.
@@ -42,9 +44,26 @@ export class KvBucket {
 
   static async open(options: KvBucketOptions): Promise<KvBucket> {
     const { servers, user, pass, bucket } = options;
-    // Its own connection, waiting for a broker that goes away as the services' connections do.
-    const connection = await connect({ servers, user, pass, name: `gateway ${bucket}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-    const jsm = await jetstreamManager(connection);
+    // Its own connection, waiting for a broker that goes away as the services' connections do, and hearing its
+    // replies on the gateway's own inbox prefix, the only one the gateway's NATS user may subscribe to.
+    const connection = await connect({
+      servers,
+      user,
+      pass,
+      name: `gateway ${bucket}`,
+      inboxPrefix: inboxPrefixOf('gateway'),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    // A gateway starting while a NATS cluster elects leaders waits for JetStream, as the services do.
+    const logger = new Logger('KvBucket');
+    const jsm = await whileJetStreamAway('answer', () => jetstreamManager(connection), logger);
+    await whileJetStreamAway(`create the bucket ${bucket}`, () => KvBucket.ensureStream(jsm, options), logger);
+    return new KvBucket(connection, jetstream(connection), jsm, `KV_${bucket}`, `$KV.${bucket}.`);
+  }
+
+  private static async ensureStream(jsm: JetStreamManager, options: KvBucketOptions): Promise<void> {
+    const { bucket } = options;
     const stream = `KV_${bucket}`;
     const exists = await jsm.streams.info(stream).then(
       () => true,
@@ -69,7 +88,6 @@ export class KvBucket {
         allow_direct: true,
       });
     }
-    return new KvBucket(connection, jetstream(connection), jsm, stream, `$KV.${bucket}.`);
   }
 
   /** The value and revision of `key`, or undefined when it has none (never written, or expired). */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 export const AnalyticsSummary = defineRequest({
   subject: 'analytics.summary',
+  idempotent: true,
   description: 'How many times each event happened on the platform, by event name.',
   request: z.strictObject({}),
   response: z.object({

@@ -45,6 +45,7 @@ export const CreateDeployment = defineRequest({
 
 export const ListDeployments = defineRequest({
   subject: 'deployments.list',
+  idempotent: true,
   description: "The caller's deployments, newest first, a page at a time.",
   request: z.strictObject({ ownerId: z.uuid(), limit: z.int().min(1).max(100).default(20), cursor: z.string().max(200).optional() }),
   response: z.object({ items: z.array(DeploymentView), nextCursor: z.string().nullable() }),
@@ -52,6 +53,7 @@ export const ListDeployments = defineRequest({
 
 export const GetDeployment = defineRequest({
   subject: 'deployments.get',
+  idempotent: true,
   description: 'One deployment with its current status; 404 when unknown or not the caller’s.',
   request: owned,
   response: DeploymentView,
@@ -59,6 +61,7 @@ export const GetDeployment = defineRequest({
 
 export const GetDeploymentEvents = defineRequest({
   subject: 'deployments.events',
+  idempotent: true,
   description: "A deployment's event history, oldest first; 404 when unknown or not the caller’s.",
   request: owned,
   response: z.object({ items: z.array(DeploymentEventView) }),
@@ -66,6 +69,7 @@ export const GetDeploymentEvents = defineRequest({
 
 export const DeleteDeployment = defineRequest({
   subject: 'deployments.delete',
+  idempotent: true,
   description: 'Appends deployment.deleted; deleting a deleted deployment changes nothing.',
   request: owned,
   response: DeploymentView,

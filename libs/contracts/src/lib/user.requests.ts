@@ -41,6 +41,7 @@ export const AuthenticateUser = defineRequest({
 
 export const GetUser = defineRequest({
   subject: 'users.get',
+  idempotent: true,
   description: 'One user by id; 404 when unknown.',
   request: z.strictObject({ id: z.uuid() }),
   response: UserView,

@@ -47,12 +47,12 @@ const ATTEMPT_MS = 2_000;
 /**
  * Sends the request; while nobody listens on its subject (a service starting or restarting), tries again,
  * backing off, until the deadline, so the caller waits for the service instead of failing at once. A request
- * that carries an Idempotency-Key may be sent twice (its responder answers a repeat with the first answer), so
- * an attempt without an answer is sent again too. Here, above the transports, so that NATS and the memory
- * broker wait alike.
+ * that is `idempotent` (a read) or carries an Idempotency-Key (its responder answers a repeat with the first
+ * answer) may be sent twice, so an attempt without an answer is sent again too. Here, above the transports, so
+ * that NATS and the memory broker wait alike.
  */
-export async function requestBefore(transport: Transport, envelope: Envelope, deadline: Date): Promise<Envelope> {
-  const resendable = envelope.headers[CE.idempotencyKey] !== undefined;
+export async function requestBefore(transport: Transport, envelope: Envelope, deadline: Date, idempotent = false): Promise<Envelope> {
+  const resendable = idempotent || envelope.headers[CE.idempotencyKey] !== undefined;
   const waited = () => new RequestTimeoutError(envelope.subject, Date.now() - started);
   const started = Date.now();
   let nobody: NoRespondersError | undefined;

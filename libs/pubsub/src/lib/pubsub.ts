@@ -137,7 +137,7 @@ export class PubSub {
     const codec = codecOf(definition);
     const deadline = deadlineFor(options);
     const envelope = this.messages.request(definition.subject, codec.encode(payload), codec.contentType, { ...options, deadline });
-    const reply = readReply(await requestBefore(this.transport, envelope, deadline), codec);
+    const reply = readReply(await requestBefore(this.transport, envelope, deadline, definition.idempotent), codec);
     const result = definition.response.safeParse(reply);
     if (!result.success) throw new RemoteError(502, `invalid reply on ${definition.subject}: ${result.error.message}`, 'BadGateway');
     return result.data as ResponseOf<D>;

@@ -15,6 +15,11 @@ export interface RequestDefinition<Req extends z.ZodType = z.ZodType, Res extend
   /** Of both the request and the reply; default JSON. */
   readonly codec?: Codec;
   readonly description?: string;
+  /**
+   * Safe to send twice (a read): an attempt that gets no answer within 2 s is sent again until the deadline, as
+   * one carrying an Idempotency-Key is, so a request lost with a dying NATS member is answered by a live one.
+   */
+  readonly idempotent?: boolean;
 }
 
 /** What a caller sends (defaults may be left out). */

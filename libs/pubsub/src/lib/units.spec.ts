@@ -1,5 +1,8 @@
 import { backoffDelay, DEFAULT_RETRY } from './retry';
-import { deadlineFor, deadlineOf } from './deadline';
+import { deadlineFor, deadlineOf, requestBefore } from './deadline';
+import { RequestTimeoutError } from './errors';
+import type { Envelope } from './message';
+import type { Transport } from './transport';
 import { assertGroup, assertSubject, subjectMatches } from './subject';
 import { ConflictError, NotFoundError, UnavailableError } from '@mediamagic/errors';
 import { errorReply, readReply } from './reply-protocol';
@@ -142,6 +145,39 @@ describe('request deadlines', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  /** A broker on which the first attempt is lost (a dying NATS member): no answer, then a timeout. */
+  function losingFirstAttempt() {
+    const attempts: number[] = [];
+    const transport = {
+      request: async (envelope: Envelope, timeoutMs: number) => {
+        attempts.push(timeoutMs);
+        if (attempts.length === 1) throw new RequestTimeoutError(envelope.subject, timeoutMs);
+        return { subject: 'reply', data: new Uint8Array(), headers: {} };
+      },
+    } as unknown as Transport;
+    return { transport, attempts };
+  }
+  const lost = (headers: Record<string, string> = {}): Envelope => ({ subject: 'things.get', data: new Uint8Array(), headers });
+
+  it('send an idempotent request, or one with an Idempotency-Key, again when an attempt gets no answer within 2 s', async () => {
+    for (const [idempotent, envelope] of [
+      [true, lost()],
+      [false, lost({ 'ce-idempotencykey': 'key-1' })],
+    ] as const) {
+      const { transport, attempts } = losingFirstAttempt();
+      await expect(requestBefore(transport, envelope, new Date(Date.now() + 10_000), idempotent)).resolves.toMatchObject({ subject: 'reply' });
+      expect(attempts).toHaveLength(2);
+      expect(attempts[0]).toBeLessThanOrEqual(2_000);
+    }
+  });
+
+  it('wait out the whole deadline for a request that may not be sent twice, in one attempt', async () => {
+    const { transport, attempts } = losingFirstAttempt();
+    await expect(requestBefore(transport, lost(), new Date(Date.now() + 10_000))).rejects.toBeInstanceOf(RequestTimeoutError);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toBeGreaterThan(9_000);
   });
 
   it('travel as an ISO 8601 time; a header that is not one is refused as invalid input', () => {

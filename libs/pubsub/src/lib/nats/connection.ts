@@ -21,6 +21,7 @@ export async function connectNats(options: ConnectionOptions): Promise<NatsConne
     name: options.name,
     user: options.user,
     pass: options.pass,
+    inboxPrefix: inboxPrefixOf(options.name),
     // A broker that goes away is waited for, however long: services must not give up on their own.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -29,6 +30,16 @@ export async function connectNats(options: ConnectionOptions): Promise<NatsConne
   }).catch((error: unknown) => {
     throw new Error(`cannot connect to NATS at ${servers.map(redact).join(',')}: ${(error as Error).message}`);
   });
+}
+
+/**
+ * The subjects on which this service's connection receives its replies (request/reply answers, JetStream API
+ * answers, acks, pulled messages): `_INBOX_<name>.>`, not the shared `_INBOX.>`, so that the NATS permissions
+ * can let each service hear only its own replies (a verification link travels in one). A name's characters that
+ * a subject token may not hold become `_`.
+ */
+export function inboxPrefixOf(name: string): string {
+  return `_INBOX_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 /** Logs the connection's ups and downs and calls `interrupted` whenever core NATS messages may have been lost. */

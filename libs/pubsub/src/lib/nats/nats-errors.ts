@@ -12,6 +12,12 @@ const CONSUMER_ALREADY_EXISTS = 10148;
 /** A clustered server's answer when the new configuration could not be applied to it (the update then says why). */
 const CONSUMER_NAME_EXISTS = 10013;
 
+/**
+ * What a clustered JetStream answers while it cannot serve for now (a member lost, leaders being elected):
+ * temporarily unavailable, not the leader, not assigned to this server, stream or consumer offline.
+ */
+const JETSTREAM_NOT_READY = new Set([10007, 10008, 10009, 10118, 10119]);
+
 /** No stream by that name, or none stores that subject (`streams.find` answers with the same code). */
 export function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
@@ -25,6 +31,11 @@ export function isConsumerNotFound(error: unknown): boolean {
 /** A durable consumer of that name exists with another configuration (servers since 2.10; older ones update it). */
 export function isConsumerAlreadyExists(error: unknown): boolean {
   return error instanceof JetStreamApiError && (error.code === CONSUMER_ALREADY_EXISTS || error.code === CONSUMER_NAME_EXISTS);
+}
+
+/** JetStream cannot answer for now, and will once the cluster has settled (any 503 means the same). */
+export function isJetStreamUnavailable(error: unknown): boolean {
+  return error instanceof JetStreamApiError && (JETSTREAM_NOT_READY.has(error.code) || error.status === 503);
 }
 
 /**
@@ -45,4 +56,9 @@ function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
   for (let cause = error; cause instanceof Error && chain.length < 10; cause = cause.cause) chain.push(cause);
   return chain;
+}
+
+/** JetStream cannot answer for now: the call timed out, nobody answered it, or the cluster is not ready. */
+export function isJetStreamAway(error: unknown): boolean {
+  return isTimeout(error) || isNoResponders(error) || isJetStreamUnavailable(error);
 }

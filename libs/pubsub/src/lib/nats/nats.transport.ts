@@ -5,6 +5,7 @@ import type { ConsumerSpec, Processor, Responder, Subscription, Transport } from
 import { connectNats, watchStatus, type ConnectionOptions, type TransportLogger } from './connection';
 import { coreSubscription } from './core-subscription';
 import { durableConsumer } from './durable-consumer';
+import { whileJetStreamAway } from './jetstream-api';
 import { JetStreamPublisher } from './jetstream-publisher';
 import { JetStreamSubscription } from './jetstream-subscription';
 import { ReplayableSubscription } from './replayable-subscription';
@@ -41,11 +42,12 @@ export class NatsTransport implements Transport {
   }
 
   static async connect(options: NatsTransportOptions): Promise<NatsTransport> {
+    const logger = options.logger ?? console;
     const connection = await connectNats(options);
-    const jsm = await jetstreamManager(connection);
+    const jsm = await whileJetStreamAway('answer', () => jetstreamManager(connection), logger);
     const streams = new DeclaredStreams(jsm, options.streams ?? []);
-    await streams.ensure();
-    const transport = new NatsTransport(connection, jetstream(connection), jsm, streams, options.publishTimeoutMs ?? 30_000, options.logger ?? console);
+    await whileJetStreamAway('create the streams', () => streams.ensure(), logger);
+    const transport = new NatsTransport(connection, jetstream(connection), jsm, streams, options.publishTimeoutMs ?? 30_000, logger);
     void watchStatus(connection, transport.logger, () => transport.interruptionListeners.forEach((listener) => listener()));
     return transport;
   }
@@ -63,7 +65,12 @@ export class NatsTransport implements Transport {
 
   async subscribe(spec: ConsumerSpec, processor: Processor): Promise<Subscription> {
     if (spec.delivery === 'at-most-once') return coreSubscription(this.connection, spec, processor, this.logger);
-    const consumer = await durableConsumer(this.js, this.jsm, this.streams, spec);
+    // Creating or updating it again is harmless, so the whole of it is tried again while JetStream is away (a failover).
+    const consumer = await whileJetStreamAway(
+      `create the consumer ${spec.group} of ${spec.subject}`,
+      () => durableConsumer(this.js, this.jsm, this.streams, spec),
+      this.logger,
+    );
     const main = await new JetStreamSubscription(consumer, spec, processor, this.logger).start();
     const { stream_name: stream, name } = await consumer.info(true);
     return new ReplayableSubscription(main, this.js, this.jsm, stream, name, spec, processor, this.logger).start();

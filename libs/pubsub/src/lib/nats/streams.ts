@@ -2,7 +2,7 @@ import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/je
 import { nanos } from '@nats-io/transport-node';
 import { DEFAULT_STREAM_MAX_AGE_MS } from '../duration';
 import { subjectMatches } from '../subject';
-import { isStreamNotFound } from './nats-errors';
+import { isJetStreamAway, isStreamNotFound } from './nats-errors';
 
 export interface StreamSpec {
   name: string;
@@ -53,7 +53,9 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
       await jsm.streams.update(spec.name, { ...existing.config, max_age: maxAge, subjects: [...existing.config.subjects, ...missing] });
       // Loop: another service may have written between our read and our update; read again to be sure.
     } catch (error) {
-      if (attempt >= 5) throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`);
+      // JetStream away is the caller's to wait out (whileJetStreamAway); here only a race with another writer is retried.
+      if (isJetStreamAway(error)) throw error;
+      if (attempt >= 5) throw new Error(`cannot create or update stream ${spec.name}: ${String(error)}`, { cause: error });
     }
   }
 }

@@ -7,7 +7,7 @@ const quick = process.env['BENCH_QUICK'] === '1';
 const num = (name: string, full: number, short: number): number => Number(process.env[name] ?? (quick ? short : full));
 
 export const QUICK = quick;
-export const PARTS = new Set((process.env['BENCH_PARTS'] ?? '1,2,3,4,5,6,7,8,9,10').split(',').map((p) => Number(p.trim())));
+export const PARTS = new Set((process.env['BENCH_PARTS'] ?? '1,2,3,4,5,6,7,8,9,10,11').split(',').map((p) => Number(p.trim())));
 
 /** Part 1 and 2: rounds after the warm-up, and messages per round. */
 export const ROUNDS = num('BENCH_ROUNDS', 3, 1);

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   }
   if (PARTS.has(8) || PARTS.has(9)) outcomes.push(...(await observabilityPart(PARTS)));
   if (PARTS.has(10)) outcomes.push({ title: '10. Live stream: 1,000 open streams on one gateway', outcome: await (await import('./live.part')).livePart() });
+  if (PARTS.has(11)) outcomes.push({ title: '11. Replay into an emptied analytics-service', outcome: await (await import('./replay.part')).replayPart() });
 
   const results = outcomes.flatMap((o) => o.outcome.results);
   const notes = notesOf(results);

@@ -4,6 +4,7 @@ import { ProcessedEvents } from '@mediamagic/messaging';
 import { infrastructureModules, serviceInfrastructure, type ServiceInfrastructure } from '@mediamagic/runtime';
 import { CountEventHandler } from './count-event/count-event.handler';
 import { EventCounter } from './count-event/event-counter';
+import { GetSeriesHandler } from './get-series/get-series.handler';
 import { GetSummaryHandler } from './get-summary/get-summary.handler';
 import type { AnalyticsConfig } from './config';
 import { MIGRATIONS } from './migrations';
@@ -23,7 +24,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: infrastructureModules(infrastructure),
-      providers: [ProcessedEvents, EventCounter, CountEventHandler, GetSummaryHandler],
+      providers: [ProcessedEvents, EventCounter, CountEventHandler, GetSummaryHandler, GetSeriesHandler],
     };
   }
 }

@@ -26,4 +26,31 @@ export const MIGRATIONS: Migration[] = [
         select 'analytics-service', event_id, counted_at, 'before-002_processed_events' from counted_events;
       drop table counted_events;`,
   },
+  {
+    id: '003_series',
+    sql: `
+      -- Counts by label value: tracking events' labels, and the few of domain events (count-event/labels.ts).
+      create table label_counts (
+        name text not null,
+        label text not null,
+        value text not null,
+        count bigint not null,
+        primary key (name, label, value)
+      );
+      -- Counts per minute of the event's own time (ce-time, a tracking event's timestamp): a replay refills the same minutes.
+      create table minute_counts (
+        name text not null,
+        minute timestamptz not null,
+        count bigint not null,
+        primary key (name, minute)
+      );
+      create table minute_label_counts (
+        name text not null,
+        label text not null,
+        minute timestamptz not null,
+        value text not null,
+        count bigint not null,
+        primary key (name, label, minute, value)
+      );`,
+  },
 ];

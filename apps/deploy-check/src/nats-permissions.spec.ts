@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
+  AnalyticsSeries,
   AnalyticsSummary,
   AuthenticateUser,
   CATALOG,
@@ -42,7 +43,7 @@ const BINARY = process.env['NATS_SERVER_BIN'] ?? 'nats-server';
 const ANSWERS: Record<App, string[]> = {
   'user-service': [RegisterUser, VerifyEmail, AuthenticateUser, GetUser, IssueVerificationLink].map((request) => request.subject),
   'deployment-service': [CreateDeployment, ListDeployments, GetDeployment, GetDeploymentEvents, DeleteDeployment].map((request) => request.subject),
-  'analytics-service': [AnalyticsSummary.subject],
+  'analytics-service': [AnalyticsSummary.subject, AnalyticsSeries.subject],
 };
 /** The gateway asks the API's questions; email-service only for the link of a verification email, which no event carries. */
 const ASKS: Record<App, string[]> = {

@@ -22,5 +22,5 @@ export {
   GetDeploymentEvents,
   DeleteDeployment,
 } from './lib/deployment.requests';
-export { AnalyticsSummary } from './lib/analytics.requests';
+export { AnalyticsSeries, AnalyticsSummary, MAX_SERIES_POINTS, SERIES_INTERVALS } from './lib/analytics.requests';
 export { evolveDeployment, foldDeployment, DEPLOYMENT_VERSION_HEADER, type Deployment, type DeploymentChange } from './lib/deployment.fold';

@@ -3,6 +3,7 @@
 export { PubSub } from './lib/pubsub';
 export type { EventSubscribeOptions, PubSubObserver, PubSubOptions, PublishOptions, RequestOptions, SubscribeOptions } from './lib/pubsub-options';
 export type { Delivery, Envelope, Message, MessageHandler } from './lib/message';
+export type { Effects, StartPosition } from './lib/transport';
 export { CE } from './lib/cloudevents';
 export { contextOf, type MessageContext } from './lib/context';
 export { defineEvent, type EventDefinition, type PayloadOf } from './lib/event-definition';

@@ -65,6 +65,17 @@ describe('notify deployment owner over SMTP', () => {
     expect(received(eventId)).toHaveLength(1);
   });
 
+  it('sends nothing for a replayed event (npm run replay): the email left the platform the first time', async () => {
+    const first = await service.platform.emit(DeploymentCreated, { ...deployment('replayed@example.com'), replicas: 1, createdAt: new Date().toISOString() });
+    await emailFor(first);
+    expect(service.broker.replay('email-service')).toBeGreaterThan(0);
+    // Queued after the replayed events: once its email is in, they were handled.
+    const marker = await service.platform.emit(DeploymentCreated, { ...deployment('marker@example.com'), replicas: 1, createdAt: new Date().toISOString() });
+    await emailFor(marker);
+    expect(received(first)).toHaveLength(1);
+    expect(inbox.messages.filter((message) => message.to?.some((to) => to.address === 'replayed@example.com'))).toHaveLength(1);
+  });
+
   it('retries a temporary SMTP refusal until the email goes through', async () => {
     const eventId = await service.platform.emit(DeploymentSucceeded, { ...deployment('flaky@example.com'), succeededAt: new Date().toISOString() });
 

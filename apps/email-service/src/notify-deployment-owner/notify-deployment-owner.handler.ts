@@ -5,22 +5,25 @@ import { OnEvent } from '@mediamagic/pubsub/nest';
 import { EmailSender, MAIL_SUBSCRIPTION } from '../mail/email-sender';
 import { deploymentCreated, deploymentFailed, deploymentSucceeded } from '../templates';
 
+// An email, once sent, has left the platform: a replayed event must not send it again, even on an empty database.
+const EMAIL = { ...MAIL_SUBSCRIPTION, effects: 'external' } as const;
+
 /** Tells a deployment's owner when it was created, is running, or failed: provisioning takes minutes. */
 @Injectable()
 export class NotifyDeploymentOwnerHandler {
   constructor(@Inject(EmailSender) private readonly sender: EmailSender) {}
 
-  @OnEvent(DeploymentCreated, MAIL_SUBSCRIPTION)
+  @OnEvent(DeploymentCreated, EMAIL)
   async created(deployment: PayloadOf<typeof DeploymentCreated>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentCreated(deployment));
   }
 
-  @OnEvent(DeploymentSucceeded, MAIL_SUBSCRIPTION)
+  @OnEvent(DeploymentSucceeded, EMAIL)
   async succeeded(deployment: PayloadOf<typeof DeploymentSucceeded>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentSucceeded(deployment));
   }
 
-  @OnEvent(DeploymentFailed, MAIL_SUBSCRIPTION)
+  @OnEvent(DeploymentFailed, EMAIL)
   async failed(deployment: PayloadOf<typeof DeploymentFailed>, message: Message): Promise<void> {
     await this.sender.sendOnce(message, deploymentFailed(deployment));
   }

@@ -6,6 +6,9 @@ import { OnEvent } from '@mediamagic/pubsub/nest';
 import { EmailSender, MAIL_SUBSCRIPTION } from '../mail/email-sender';
 import { verifyEmail } from '../templates';
 
+// An email, once sent, has left the platform: a replayed event must not send it again, even on an empty database.
+const EMAIL = { ...MAIL_SUBSCRIPTION, effects: 'external' } as const;
+
 /**
  * A new user gets the link that proves they own their address. The event carries no link (its stream keeps
  * it for days, readable by other services), so user-service makes one for the email when it is sent. A
@@ -19,7 +22,7 @@ export class SendVerificationEmailHandler {
     @Inject(PubSub) private readonly pubsub: PubSub,
   ) {}
 
-  @OnEvent(UserRegistered, MAIL_SUBSCRIPTION)
+  @OnEvent(UserRegistered, EMAIL)
   async userRegistered(user: PayloadOf<typeof UserRegistered>, message: Message): Promise<void> {
     const link = await this.verificationLink(user.userId, message);
     if (link) await this.sender.sendOnce(message, verifyEmail(user, link));

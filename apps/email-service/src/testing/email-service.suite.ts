@@ -24,6 +24,8 @@ export interface EmailService {
   deadLetters: Array<DeadLetter & { eventId: string }>;
   /** Answers the requests for verification links, as user-service would. */
   users: StandInUserService;
+  /** The broker: `broker.replay(SERVICE)` does what `npm run replay -- email-service` does on NATS. */
+  broker: MemoryBroker;
   close(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startEmailService(mail: Partial<Omit<MailOptions, 'from'>>
   return {
     platform,
     users,
+    broker,
     tracked,
     trackedMessages,
     deadLetters,

@@ -9,7 +9,7 @@ import {
   DeploymentSucceeded,
 } from './deployment.events';
 import { UserRegistered, UserVerified } from './user.events';
-import { AnalyticsSummary } from './analytics.requests';
+import { AnalyticsSeries, AnalyticsSummary } from './analytics.requests';
 import { CreateDeployment, DeleteDeployment, GetDeployment, GetDeploymentEvents, ListDeployments } from './deployment.requests';
 import { AuthenticateUser, GetUser, IssueVerificationLink, RegisterUser, VerifyEmail } from './user.requests';
 
@@ -48,4 +48,5 @@ export const REQUESTS: readonly RequestDefinition[] = [
   GetDeploymentEvents,
   DeleteDeployment,
   AnalyticsSummary,
+  AnalyticsSeries,
 ];

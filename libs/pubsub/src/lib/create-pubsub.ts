@@ -3,6 +3,7 @@ import type { StreamSpec } from './nats/streams';
 import { PubSub } from './pubsub';
 import type { PubSubOptions } from './pubsub-options';
 import { DEAD_LETTER_PREFIX } from './dead-letter';
+import { streamMaxAgeFrom } from './duration';
 import { DELIVERIES_PREFIX, DELIVERIES_STREAM } from './nats/deliveries';
 import { TRACKING_PREFIX } from './tracking-event';
 
@@ -17,6 +18,8 @@ export interface CreatePubSubOptions extends Omit<PubSubOptions, 'transport'> {
   publishTimeoutMs?: number;
   /** Copies of each stream this service creates, in a NATS cluster (`NATS_STREAM_REPLICAS`, default 1). */
   streamReplicas?: number;
+  /** How long the streams keep events, unless a stream says otherwise (default `STREAM_MAX_AGE`, else 30 days). */
+  streamMaxAgeMs?: number;
 }
 
 /** The library's own streams: tracking events, dead letters, and the groups' delivery reports (nats/deliveries.ts). */
@@ -28,13 +31,15 @@ export const LIBRARY_STREAMS: readonly StreamSpec[] = [
 
 /** Connects to NATS (`NATS_ADDR`), creates or extends the streams, and returns a ready PubSub. */
 export async function createPubSub(options: CreatePubSubOptions): Promise<PubSub> {
-  const { natsAddr, natsUser, natsPassword, streams = [], publishTimeoutMs, streamReplicas, ...rest } = options;
+  const { natsAddr, natsUser, natsPassword, streams = [], publishTimeoutMs, streamReplicas, streamMaxAgeMs, ...rest } = options;
+  // Checked before connecting: a wrong STREAM_MAX_AGE stops the service at start with a clear message.
+  const maxAgeMs = streamMaxAgeMs ?? streamMaxAgeFrom();
   const transport = await NatsTransport.connect({
     servers: natsAddr ?? process.env['NATS_ADDR'] ?? DEFAULT_NATS_ADDR,
     name: options.service,
     user: natsUser,
     pass: natsPassword,
-    streams: [...LIBRARY_STREAMS, ...streams].map((spec) => ({ replicas: streamReplicas, ...spec })),
+    streams: [...LIBRARY_STREAMS, ...streams].map((spec) => ({ replicas: streamReplicas, maxAgeMs, ...spec })),
     publishTimeoutMs,
     logger: rest.logger ?? console,
   });

@@ -95,6 +95,8 @@ export function toMessage(delivered: Delivered, group: string): Message {
     id: headers[CE.id] ?? '',
     group,
     attempt: delivered.attempt,
+    sequence: delivered.sequence,
+    replayed: delivered.replayed ?? false,
     correlationId: headers[CE.correlationId],
     idempotencyKey: headers[CE.idempotencyKey],
   };

@@ -22,6 +22,10 @@ export interface Message extends Envelope {
   readonly group: string;
   /** 1 on the first delivery, then 2, 3, ... on redeliveries. */
   readonly attempt: number;
+  /** at-least-once: the message's sequence in its stream (where a new group may start: `from: {sequence}`). */
+  readonly sequence?: number;
+  /** A replay re-delivered it (`npm run replay`): the group handled it before, or its state was emptied. */
+  readonly replayed: boolean;
   readonly correlationId?: string;
   readonly idempotencyKey?: string;
   /**

@@ -4,7 +4,7 @@ import { describe, PermanentError } from './errors';
 import { toMessage } from './message-builder';
 import type { Delivery, Envelope, Message, MessageHandler } from './message';
 import { backoffDelay, type RetryPolicy } from './retry';
-import { ACK, TERM, type Outcome, type Processor } from './transport';
+import { ACK, TERM, type Effects, type Outcome, type Processor } from './transport';
 
 export interface Logger {
   log(message: string): void;
@@ -17,6 +17,8 @@ export interface ProcessingPolicy {
   readonly group: string;
   readonly delivery: Delivery;
   readonly retry: RetryPolicy;
+  /** `external`: a replayed delivery is acked without running the handler (see `Effects`); default `internal`. */
+  readonly effects?: Effects;
   /** Stores a dead letter (at least once); rejects when it could not be stored. */
   readonly storeDeadLetter: (envelope: Envelope, dedupId: string) => Promise<void>;
   readonly logger: Logger;
@@ -76,6 +78,8 @@ export function processor(handler: MessageHandler, policy: ProcessingPolicy): Pr
     // A replayed dead letter is meant for the group that failed it; the others handled it long ago.
     const replayFor = delivered.headers[DL.replayFor];
     if (replayFor !== undefined && replayFor !== group) return ACK;
+    // What left the platform (an email) already left: a replay rebuilds state, it never repeats effects.
+    if (delivered.replayed && policy.effects === 'external') return ACK;
     return (await observed(toMessage(delivered, group))).outcome;
   };
 }

@@ -3,7 +3,7 @@ import type { Delivery, Envelope, Message } from './message';
 import type { Middleware } from './middleware';
 import type { Logger, Processed } from './processing';
 import type { RetryPolicy } from './retry';
-import type { Reply, Transport } from './transport';
+import type { Effects, Reply, StartPosition, Transport } from './transport';
 
 /** Sends a built message to the transport: what a publish middleware wraps (a producer span, a sent-messages counter). */
 export type Send = (envelope: Envelope, delivery: Delivery) => Promise<void>;
@@ -63,8 +63,10 @@ export interface SubscribeOptions {
   /** Messages handled at once by this subscriber (default 1: in order). */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
-  /** at-least-once: where a brand-new group starts (default `all`: nothing published before it is missed). */
-  from?: 'all' | 'new';
+  /** at-least-once: where a brand-new group starts (default `all`: nothing the stream retains is missed). */
+  from?: StartPosition;
+  /** Whether the handler acts outside the platform (default `internal`): a replay skips an `external` one. */
+  effects?: Effects;
   /** at-least-once: after this long without a settle the broker redelivers (default 30 s). */
   ackWaitMs?: number;
   /** Wrap this handler only, inside the PubSub-wide middlewares. */

@@ -11,6 +11,7 @@ import { errorReply, expiredReply, readReply, undeliverableReply, valueReply } f
 import { parseRequest, type ParsedRequestOf, type RequestDefinition, type RequestOf, type ResponseOf } from './request-definition';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry';
 import { assertGroup, assertSubject } from './subject';
+import { assertStartPosition } from './start-position';
 import { TRACKING_PREFIX, TrackingEventDefinition, type TrackingEvent, type TrackingEventInput } from './tracking-event';
 import type { ConsumerBacklog, Subscription, Transport } from './transport';
 import type {
@@ -96,11 +97,13 @@ export class PubSub {
       group,
       delivery,
       retry: { ...this.retry, ...options.retry },
+      effects: options.effects ?? 'internal',
       storeDeadLetter: (envelope: Envelope, dedupId: string) => this.transport.publish(envelope, 'at-least-once', dedupId),
       logger: this.logger,
       observe: this.observers.flatMap((observer) => observer.process ?? []),
     };
-    const spec = { subject, group, delivery, concurrency, from: options.from ?? 'all', ackWaitMs: options.ackWaitMs ?? 30_000 };
+    const from = assertStartPosition(options.from ?? 'all');
+    const spec = { subject, group, delivery, concurrency, from, effects: policy.effects, ackWaitMs: options.ackWaitMs ?? 30_000 };
     return this.track(await this.transport.subscribe(spec, processor(wrapped, policy)));
   }
 

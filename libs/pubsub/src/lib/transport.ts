@@ -9,7 +9,23 @@ export const TERM: Outcome = { kind: 'term' };
 export interface Delivered extends Envelope {
   /** 1-based delivery count as the broker reports it. */
   readonly attempt: number;
+  /** at-least-once: the message's sequence in its stream. */
+  readonly sequence?: number;
+  /** Re-delivered by a replay (`npm run replay`), not by the group's own progress: see `Effects`. */
+  readonly replayed?: boolean;
 }
+
+/**
+ * Where a new group starts: all that the stream retains, only what is published from now on, a stream
+ * sequence (inclusive), or a time (the first message stored at or after it). An existing group goes on where it is.
+ */
+export type StartPosition = 'all' | 'new' | { readonly sequence: number } | { readonly time: Date };
+
+/**
+ * `external`: the handler acts outside the platform (sends an email): a replayed delivery skips it.
+ * `internal` (the default): it only builds state of its own, which a replay rebuilds.
+ */
+export type Effects = 'internal' | 'external';
 
 export interface ConsumerSpec {
   readonly subject: string;
@@ -18,7 +34,9 @@ export interface ConsumerSpec {
   /** Messages handled at once by this subscriber. */
   readonly concurrency: number;
   /** at-least-once: where a group that has never subscribed before starts reading. */
-  readonly from: 'all' | 'new';
+  readonly from: StartPosition;
+  /** at-least-once: recorded on the group's consumer, so the replay tool can tell what it will skip. */
+  readonly effects: Effects;
   /**
    * at-least-once: a message not settled within this time is redelivered. A running handler keeps
    * it alive (the NATS transport sends progress), so this only catches a process that died.

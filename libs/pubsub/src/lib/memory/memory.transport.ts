@@ -42,9 +42,22 @@ class Group<M extends Member = Consumer> {
   }
 }
 
+/** A message as the broker stores it: like a stream, numbered from 1 and timestamped. */
+interface Stored {
+  readonly envelope: Envelope;
+  readonly sequence: number;
+  readonly time: number;
+}
+
+interface Queued {
+  readonly stored: Stored;
+  readonly attempt: number;
+  readonly replayed?: boolean;
+}
+
 /** The durable side of a group (JetStream's consumer): keeps what no member has taken yet. */
 class Durable extends Group {
-  readonly queue: Array<{ envelope: Envelope; attempt: number }> = [];
+  readonly queue: Queued[] = [];
   readonly timers = new Set<NodeJS.Timeout>();
 }
 
@@ -57,7 +70,7 @@ export class MemoryBroker {
   private readonly live = new Map<string, Group>();
   private readonly durables = new Map<string, Durable>();
   private readonly responders = new Map<string, Group<Replier>>();
-  private readonly log: Envelope[] = [];
+  private readonly log: Stored[] = [];
   private readonly seen = new Set<string>();
 
   /**
@@ -70,10 +83,11 @@ export class MemoryBroker {
       if (this.seen.has(dedupId)) return;
       this.seen.add(dedupId);
     }
-    this.log.push(envelope);
+    const stored = { envelope, sequence: this.log.length + 1, time: Date.now() };
+    this.log.push(stored);
     for (const durable of this.durables.values()) {
       if (subjectMatches(durable.pattern, envelope.subject)) {
-        durable.queue.push({ envelope, attempt: 1 });
+        durable.queue.push({ stored, attempt: 1 });
         this.dispatch(durable);
       }
     }
@@ -98,15 +112,36 @@ export class MemoryBroker {
     if (!durable) {
       durable = new Durable(spec.subject, spec.group);
       this.durables.set(key, durable);
-      if (spec.from === 'all') {
-        for (const envelope of this.log) {
-          if (subjectMatches(spec.subject, envelope.subject)) durable.queue.push({ envelope, attempt: 1 });
-        }
+      const from = spec.from;
+      const starts = (stored: Stored) =>
+        from === 'all' || (from !== 'new' && ('sequence' in from ? stored.sequence >= from.sequence : stored.time >= from.time.getTime()));
+      for (const stored of this.log) {
+        if (starts(stored) && subjectMatches(spec.subject, stored.envelope.subject)) durable.queue.push({ stored, attempt: 1 });
       }
     }
     durable.members.push(member);
     this.dispatch(durable);
     return this.membership(spec, durable, member);
+  }
+
+  /**
+   * What `npm run replay` does on NATS: every stored message of the group's subjects (since `since`) is
+   * delivered to the group again, marked replayed; `target` is a group or a service (all its groups).
+   * Returns how many deliveries it queued.
+   */
+  replay(target: string, { since }: { since?: Date } = {}): number {
+    let queued = 0;
+    for (const durable of this.durables.values()) {
+      if (durable.name !== target && !durable.name.startsWith(`${target}.`)) continue;
+      for (const stored of this.log) {
+        if (since && stored.time < since.getTime()) continue;
+        if (!subjectMatches(durable.pattern, stored.envelope.subject)) continue;
+        durable.queue.push({ stored, attempt: 1, replayed: true });
+        queued++;
+      }
+      this.dispatch(durable);
+    }
+    return queued;
   }
 
   respond(subject: string, group: string, responder: Responder): Subscription {
@@ -146,7 +181,7 @@ export class MemoryBroker {
     }
   }
 
-  private async deliver(durable: Durable, member: Consumer, item: { envelope: Envelope; attempt: number }): Promise<void> {
+  private async deliver(durable: Durable, member: Consumer, item: Queued): Promise<void> {
     // Asynchronous like a network hop, so a publisher never runs its subscribers' code inline.
     await new Promise((resolve) => setImmediate(resolve));
     if (member.closed) {
@@ -155,13 +190,13 @@ export class MemoryBroker {
       durable.queue.unshift(item);
       return;
     }
-    const delivered: Delivered = { ...item.envelope, attempt: item.attempt };
+    const delivered: Delivered = { ...item.stored.envelope, attempt: item.attempt, sequence: item.stored.sequence, replayed: item.replayed };
     const outcome = await member.processor(delivered).catch(() => ({ kind: 'retry', delayMs: 1_000 }) as const);
     member.busy--;
     if (outcome.kind === 'retry') {
       const timer = setTimeout(() => {
         durable.timers.delete(timer);
-        durable.queue.push({ envelope: item.envelope, attempt: item.attempt + 1 });
+        durable.queue.push({ ...item, attempt: item.attempt + 1 });
         this.dispatch(durable);
       }, outcome.delayMs);
       durable.timers.add(timer);

@@ -1,7 +1,8 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type Consumer } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
-import type { ConsumerSpec } from '../transport';
+import type { ConsumerSpec, StartPosition } from '../transport';
+import { groupDescription } from './replay-consumer';
 import { isConsumerAlreadyExists } from './nats-errors';
 import { noStreamFor, type DeclaredStreams } from './streams';
 
@@ -14,7 +15,9 @@ export async function durableConsumer(js: JetStreamClient, jsm: JetStreamManager
     durable_name: durable,
     filter_subject: spec.subject,
     ack_policy: AckPolicy.Explicit,
-    deliver_policy: spec.from === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+    ...startAt(spec.from),
+    // Read by `npm run replay`: whether this group's replayed deliveries are skipped (nats-server 2.9 has no consumer metadata).
+    description: groupDescription(spec),
     // The library decides when to give up (and dead-letters with the reason); the server never drops silently.
     max_deliver: -1,
     ack_wait: nanos(spec.ackWaitMs),
@@ -23,9 +26,17 @@ export async function durableConsumer(js: JetStreamClient, jsm: JetStreamManager
   await jsm.consumers.add(stream, config).catch(async (error: unknown) => {
     if (!isConsumerAlreadyExists(error)) throw error;
     // Same group, new settings (a deploy changed the ack wait): update what may be updated.
-    await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
+    await jsm.consumers.update(stream, durable, { ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending, description: config.description });
   });
   return js.consumers.get(stream, durable);
+}
+
+/** JetStream's deliver policy for a start position; it applies only when the consumer is created. */
+function startAt(from: StartPosition): Pick<ConsumerConfig, 'deliver_policy' | 'opt_start_seq' | 'opt_start_time'> {
+  if (from === 'all') return { deliver_policy: DeliverPolicy.All };
+  if (from === 'new') return { deliver_policy: DeliverPolicy.New };
+  if ('sequence' in from) return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from.sequence };
+  return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: from.time.toISOString() };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { Limiter } from '../limiter';
-import type { ConsumerSpec, Outcome, Processor, Subscription } from '../transport';
+import { ACK, type ConsumerSpec, type Outcome, type Processor, type Subscription } from '../transport';
 import { readHeaders } from './headers';
 
 /**
@@ -31,6 +31,8 @@ export class JetStreamSubscription implements Subscription {
     private readonly logger: { error(message: string): void },
     /** Told how each delivery was settled (deliveries.ts: what JetStream cannot tell per message). */
     private readonly settled: (message: JsMsg, outcome: Outcome) => void = () => undefined,
+    /** Set on a replay consumer's subscription: the last stream sequence it replays (see replay-consumer.ts). */
+    private readonly replayUntil?: number,
   ) {
     this.limiter = new Limiter(spec.concurrency);
   }
@@ -82,13 +84,21 @@ export class JetStreamSubscription implements Subscription {
 
   private async handle(message: JsMsg): Promise<void> {
     let outcome: Outcome;
+    const sequence = message.info.streamSequence;
+    const until = this.replayUntil;
+    const replayed = until !== undefined;
     try {
-      outcome = await this.processor({
-        subject: message.subject,
-        data: message.data,
-        headers: readHeaders(message),
-        attempt: message.info.deliveryCount,
-      });
+      // Published after the replay began: the group's own consumer delivers it, as usual.
+      if (replayed && sequence > until) outcome = ACK;
+      else
+        outcome = await this.processor({
+          subject: message.subject,
+          data: message.data,
+          headers: readHeaders(message),
+          attempt: message.info.deliveryCount,
+          sequence,
+          replayed,
+        });
     } catch {
       outcome = { kind: 'retry', delayMs: 1_000 };
     } finally {

@@ -23,6 +23,11 @@ export function isStreamNotFound(error: unknown): boolean {
   return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
 }
 
+/** No consumer by that name on that stream. */
+export function isConsumerNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.ConsumerNotFound;
+}
+
 /** A durable consumer of that name exists with another configuration (servers since 2.10; older ones update it). */
 export function isConsumerAlreadyExists(error: unknown): boolean {
   return error instanceof JetStreamApiError && (error.code === CONSUMER_ALREADY_EXISTS || error.code === CONSUMER_NAME_EXISTS);

@@ -9,6 +9,7 @@ import { durableConsumer } from './durable-consumer';
 import { whileJetStreamAway } from './jetstream-api';
 import { JetStreamPublisher } from './jetstream-publisher';
 import { JetStreamSubscription } from './jetstream-subscription';
+import { ReplayableSubscription } from './replayable-subscription';
 import { PublishBatch } from './publish-batch';
 import { request, respond } from './request-reply';
 import { DeclaredStreams, type StreamSpec } from './streams';
@@ -74,7 +75,9 @@ export class NatsTransport implements Transport {
       this.logger,
     );
     const settled = (message: JsMsg, outcome: Outcome) => reportDelivery(this.connection, spec.group, message, outcome);
-    const subscription = await new JetStreamSubscription(consumer, spec, processor, this.logger, settled).start();
+    const main = await new JetStreamSubscription(consumer, spec, processor, this.logger, settled).start();
+    const { stream_name: stream, name } = await consumer.info(true);
+    const subscription = await new ReplayableSubscription(main, this.js, this.jsm, stream, name, spec, processor, this.logger).start();
     this.consumers.set(consumer, spec.group);
     return {
       subject: subscription.subject,

@@ -53,4 +53,17 @@ describe('streams at start', () => {
       await nc.close();
     }
   });
+
+  it('keep events for the declared max age (STREAM_MAX_AGE), applied to a stream created before with another', async () => {
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await ensureStreams(jsm, [{ name: 'AGED', subjects: ['aged.>'] }]);
+      expect((await jsm.streams.info('AGED')).config.max_age).toBe(nanos(30 * 24 * 3_600_000));
+      await ensureStreams(jsm, [{ name: 'AGED', subjects: ['aged.>'], maxAgeMs: 90 * 24 * 3_600_000 }]);
+      expect((await jsm.streams.info('AGED')).config.max_age).toBe(nanos(90 * 24 * 3_600_000));
+    } finally {
+      await nc.close();
+    }
+  });
 });

@@ -1,12 +1,16 @@
 import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { DEFAULT_STREAM_MAX_AGE_MS } from '../duration';
 import { subjectMatches } from '../subject';
 import { isJetStreamAway, isStreamNotFound } from './nats-errors';
 
 export interface StreamSpec {
   name: string;
   subjects: string[];
-  /** How long events are kept (default 7 days): the window in which a consumer can be down. */
+  /**
+   * How long events are kept (default 30 days, `STREAM_MAX_AGE` through createPubSub): how long a consumer
+   * can be down, and how far back a replay or a new group reaches. Applied to an existing stream too.
+   */
   maxAgeMs?: number;
   /** A republished event (same id) within this window is stored once (default 2 minutes). */
   duplicateWindowMs?: number;
@@ -14,13 +18,11 @@ export interface StreamSpec {
   replicas?: number;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
 /**
- * Creates each stream, or adds the subjects it lacks. An existing stream's settings are left as
- * they are (an operator may have tuned them), and subjects are only added, so services that each
- * declare part of a stream do not clobber one another; the one exception is a wildcard covering a
- * subject the spec lists itself, which the spec replaces.
+ * Creates each stream, or adds the subjects it lacks and sets its declared retention. Its other settings are
+ * left as they are (an operator may have tuned them), and subjects are only added, so services that each declare
+ * part of a stream do not clobber one another; the one exception is a wildcard covering a subject the spec lists
+ * itself, which the spec replaces.
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: readonly StreamSpec[]): Promise<void> {
   for (const spec of specs) await ensureStream(jsm, spec);
@@ -39,7 +41,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
           subjects: spec.subjects,
           retention: RetentionPolicy.Limits,
           storage: StorageType.File,
-          max_age: nanos(spec.maxAgeMs ?? 7 * DAY_MS),
+          max_age: nanos(spec.maxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS),
           duplicate_window: nanos(spec.duplicateWindowMs ?? 2 * 60 * 1000),
           num_replicas: spec.replicas ?? 1,
         });
@@ -51,8 +53,10 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
         (pattern) => spec.subjects.includes(pattern) || !spec.subjects.some((subject) => subjectMatches(pattern, subject)),
       );
       const missing = spec.subjects.filter((subject) => !kept.includes(subject));
-      if (missing.length === 0 && kept.length === existing.config.subjects.length) return;
-      await jsm.streams.update(spec.name, { ...existing.config, subjects: [...kept, ...missing] });
+      // The retention is the one setting the platform's configuration owns (STREAM_MAX_AGE): a changed one applies.
+      const maxAge = spec.maxAgeMs === undefined ? existing.config.max_age : nanos(spec.maxAgeMs);
+      if (missing.length === 0 && kept.length === existing.config.subjects.length && maxAge === existing.config.max_age) return;
+      await jsm.streams.update(spec.name, { ...existing.config, max_age: maxAge, subjects: [...kept, ...missing] });
       // Loop: another service may have written between our read and our update; read again to be sure.
     } catch (error) {
       // JetStream away is the caller's to wait out (whileJetStreamAway); here only a race with another writer is retried.

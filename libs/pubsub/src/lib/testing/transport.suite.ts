@@ -12,6 +12,7 @@ import { protobuf } from '../protobuf.codec';
 import { parse } from 'protobufjs';
 import { NotFoundError } from '@mediamagic/errors';
 import type { Message } from '../message';
+import type { SubscribeOptions } from '../pubsub-options';
 import { duplicator, type Middleware } from '../middleware';
 import type { PubSub } from '../pubsub';
 import type { RetryPolicy } from '../retry';
@@ -239,6 +240,44 @@ export function transportSuite(name: string, setup: () => Promise<SuiteHarness>,
       await again.subscribe(subject, async (m) => void received.push(decode(m.data)), { delivery: 'at-least-once' });
       await waitFor(() => received.length === 20, { message: '20 events after the comeback' });
       expect(received).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    });
+
+    it('starts a new group where it asks: all that is stored, only new events, a stream sequence, or a time', async () => {
+      const subject = topic('start');
+      const publisher = await connect('publisher');
+      const reader = await connect('reader');
+      const publish = (text: string) => publisher.publish(subject, encode(text), { delivery: 'at-least-once' });
+      const read = async (group: string, from: SubscribeOptions['from']) => {
+        const seen: Message[] = [];
+        await reader.subscribe(subject, async (m) => void seen.push(m), { delivery: 'at-least-once', group, from });
+        return seen;
+      };
+      /** Until the clock has moved past `time`: the broker's stored timestamps and ours are both milliseconds or finer. */
+      const after = (time: number) => waitFor(() => Date.now() > time + 1, { message: 'the clock to move on' });
+
+      await publish('one');
+      await after(Date.now());
+      const between = new Date();
+      await after(between.getTime());
+      await publish('two');
+      await publish('three');
+      const all = await read('reader.all', 'all');
+      await waitFor(() => all.length === 3, { message: 'the three stored events' });
+      expect(all.map((m) => decode(m.data))).toEqual(['one', 'two', 'three']);
+      // Sequences grow in publishing order: where a group may start.
+      const [first, second, third] = all.map((m) => m.sequence!);
+      expect(first! < second! && second! < third!).toBe(true);
+
+      const fromSequence = await read('reader.sequence', { sequence: third! });
+      const fromTime = await read('reader.time', { time: between });
+      const onlyNew = await read('reader.new', 'new');
+      await publish('four');
+      await waitFor(() => fromSequence.length === 2 && fromTime.length === 3 && onlyNew.length === 1, { message: 'each group from where it started' });
+      expect(fromSequence.map((m) => decode(m.data))).toEqual(['three', 'four']);
+      expect(fromTime.map((m) => decode(m.data))).toEqual(['two', 'three', 'four']);
+      expect(onlyNew.map((m) => decode(m.data))).toEqual(['four']);
+      expect([...all, ...fromSequence, ...fromTime, ...onlyNew].some((m) => m.replayed)).toBe(false);
+      await expect(read('reader.bad', { sequence: 0 })).rejects.toThrow(/from must be/);
     });
 
     it('dead-letters after the maximum attempts and on schema-invalid payloads, with the reason, and keeps working', async () => {

@@ -16,6 +16,7 @@ import type { Outcome } from '../transport';
 import { connectNats, type ConnectionOptions } from './connection';
 import { durableName } from './durable-consumer';
 import { isStreamNotFound } from './nats-errors';
+import { replayUntilOf } from './replay-consumer';
 
 /**
  * What the consuming groups report of a delivery that JetStream cannot tell per message (waiting for a
@@ -116,7 +117,11 @@ export class JetStreamDeliveries {
         if (!location) return undefined;
         const { stream, sequence } = location;
         const groups = (await consumersOf(stream)).filter(
-          (info) => info.config.durable_name && subjectMatches(info.config.filter_subject ?? '>', event.subject),
+          // A replay's consumer (replay-consumer.ts) is not a group of its own: the group's own consumer tells.
+          (info) =>
+            info.config.durable_name &&
+            replayUntilOf(info.config.description) === undefined &&
+            subjectMatches(info.config.filter_subject ?? '>', event.subject),
         );
         const deliveries = await Promise.all(groups.map((info) => this.deliveryIn(info, stream, sequence, event, deadLetters)));
         return [event.id, { stream, sequence, deliveries: deliveries.sort((a, b) => a.group.localeCompare(b.group)) }];

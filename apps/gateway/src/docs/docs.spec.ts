@@ -21,6 +21,7 @@ describe('API docs', () => {
     expect(response.statusCode).toBe(200);
     const document = response.json();
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/analytics/series',
       '/analytics/summary',
       '/auth/login',
       '/deployments',

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
 import { startNatsServer, type NatsServer } from '@mediamagic/testing';
-import { ensureStreams } from './streams';
+import { DeclaredStreams, ensureStreams } from './streams';
 
 describe('streams at start', () => {
   let server: NatsServer;
@@ -10,7 +10,7 @@ describe('streams at start', () => {
   });
   afterAll(() => server.dispose());
 
-  it('are created once, and services that each declare part of one never clobber each other or the operator', async () => {
+  it('are created once, services that each declare part of one keep their subjects, and the operator keeps the settings', async () => {
     const nc = await connect({ servers: server.url });
     try {
       const jsm = await jetstreamManager(nc);
@@ -19,10 +19,13 @@ describe('streams at start', () => {
       expect(created.config).toMatchObject({ retention: 'limits', storage: 'file', duplicate_window: nanos(120_000) });
       // An operator keeps events longer; then two services start at once, each with its own subjects.
       await jsm.streams.update('SHARED', { ...created.config, max_age: nanos(30 * 24 * 3_600_000) });
-      await Promise.all([
-        ensureStreams(jsm, [{ name: 'SHARED', subjects: ['orders.>', 'refunds.>'] }]),
-        ensureStreams(jsm, [{ name: 'SHARED', subjects: ['invoices.>'] }]),
-      ]);
+      const first = new DeclaredStreams(jsm, [{ name: 'SHARED', subjects: ['orders.>', 'refunds.>'] }]);
+      const second = new DeclaredStreams(jsm, [{ name: 'SHARED', subjects: ['invoices.>'] }]);
+      await Promise.all([first.ensure(), second.ensure()]);
+      // A stream update replaces the whole subject list, so two at once can drop one's subject; the service
+      // that needs it puts it back before it publishes (DeclaredStreams.storing), which is what is guaranteed.
+      expect(await first.storing('refunds.created')).toBe('SHARED');
+      expect(await second.storing('invoices.sent')).toBe('SHARED');
       const { config } = await jsm.streams.info('SHARED');
       expect([...config.subjects].sort()).toEqual(['invoices.>', 'orders.>', 'refunds.>']);
       expect(config.max_age).toBe(nanos(30 * 24 * 3_600_000));

@@ -20,9 +20,9 @@ export interface StreamSpec {
 
 /**
  * Creates each stream, or adds the subjects it lacks and sets its declared retention. Its other settings are
- * left as they are (an operator may have tuned them), and subjects are only added, so services that each declare
- * part of a stream do not clobber one another; the one exception is a wildcard covering a subject the spec lists
- * itself, which the spec replaces.
+ * left as they are (an operator may have tuned them), and subjects are only added; the one exception is a wildcard
+ * covering a subject the spec lists itself, which the spec replaces. Two services updating one stream at the same
+ * instant can still drop one's subject (an update replaces the whole list): DeclaredStreams.storing repairs it.
  */
 export async function ensureStreams(jsm: JetStreamManager, specs: readonly StreamSpec[]): Promise<void> {
   for (const spec of specs) await ensureStream(jsm, spec);
